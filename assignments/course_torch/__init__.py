@@ -1,0 +1,12 @@
+"""PyTorch solutions of the course *Attention mechanisms and Transformers*.
+
+Modules, in the order of the lessons:
+
+* ``attention``  -- masked softmax, scaled dot-product and additive attention;
+* ``positional`` -- sinusoidal encoding, learned position embedding;
+* ``multihead``  -- multi-head (self- and cross-) attention;
+* ``encoder``    -- the post-LN Transformer encoder block;
+* ``bert``       -- a miniature BERT and the MLM masking procedure;
+* ``training``   -- MLM pretraining and fine-tuning on the toy language
+  (``toylang``); run ``python -m course_torch.training``.
+"""

@@ -1,0 +1,215 @@
+"""Attention as a soft, differentiable look-up.
+
+A query is compared with every key; the comparison scores are turned into
+weights with a softmax over the keys, and the output is the weighted average
+of the values.  The weights of all queries form the *alignment matrix*
+(one row per query, one column per key, each row sums to 1).
+
+This module implements two ways of scoring a query against a key:
+
+* ``scaled_dot_product_attention``: score = q . k / sqrt(d_k), the form used
+  by Transformers (fast: one matrix product for all pairs).
+* ``AdditiveAttention``: score = v^T tanh(W_q q + W_k k), the form of
+  Bahdanau et al. (2015) for encoder-decoder RNNs.
+
+Shapes
+------
+``...`` stands for any number of leading batch dimensions (e.g. batch, or
+batch and heads).  ``T_q`` is the number of queries, ``T_k`` the number of
+keys (= number of values).  All float tensors are float32.
+
+Mask convention (used throughout the course)
+-------------------------------------------
+A mask is a **boolean** tensor in which **True means "may attend"** (the key
+is a real token and is visible from this query) and **False means
+"blocked"** (padding, or a future position).  A mask of shape
+``(..., T_q, T_k)``, or any shape that broadcasts to it, says for each query
+which keys it may look at; a *key mask* of shape ``(B, T_k)`` marks the real
+(non-padding) keys of each sequence and is broadcast over the queries.
+
+Blocked keys get weight exactly 0.  A query row in which *every* key is
+blocked has nothing to attend to: by convention its weights are all 0 and
+its output is the zero vector (never NaN, and gradients stay finite).  Note
+that this row then does not sum to 1.
+
+Causal mask
+-----------
+With ``causal=True`` query position ``i`` may attend key position ``j`` only
+when ``j <= i`` (positions are counted from 0 at the top-left corner, also
+when ``T_q != T_k``).  A causal mask and an explicit mask combine with AND.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Optional
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["masked_softmax", "scaled_dot_product_attention", "AdditiveAttention"]
+
+
+def _check_mask(mask: Tensor) -> Tensor:
+    if mask.dtype != torch.bool:
+        raise TypeError(
+            f"masks must be boolean (True = may attend), got dtype {mask.dtype}; "
+            "an additive float mask is not accepted"
+        )
+    return mask
+
+
+def masked_softmax(scores: Tensor, mask: Optional[Tensor] = None) -> Tensor:
+    """Softmax over the last axis that ignores blocked entries.
+
+    Args:
+        scores: float tensor (..., T_q, T_k) of attention scores.
+        mask: optional bool tensor broadcastable to ``scores`` (True = may
+            attend, see the module docstring).  None means nothing is blocked.
+
+    Returns:
+        weights: float tensor with the broadcast shape of ``scores`` and
+        ``mask`` (normally (..., T_q, T_k)).  Along the last axis, the weights
+        of the allowed entries are the softmax of their scores (the blocked
+        entries are left out of the normalisation) and blocked entries are
+        exactly 0.  A row with no allowed entry is all zeros.  No NaN may
+        appear, neither in the result nor in gradients.
+
+    Hint: setting blocked scores to ``-inf`` makes a fully blocked row
+    ``0/0 = NaN``, also in the backward pass.  Use the most negative finite
+    float (``torch.finfo(scores.dtype).min``) instead, then set the blocked
+    weights to exactly 0 afterwards.
+    """
+    ### BEGIN SOLUTION
+    if mask is None:
+        return torch.softmax(scores, dim=-1)
+    mask = _check_mask(mask)
+    very_negative = torch.tensor(torch.finfo(scores.dtype).min, dtype=scores.dtype, device=scores.device)
+    filled = torch.where(mask, scores, very_negative)
+    weights = torch.softmax(filled, dim=-1)
+    # In a fully blocked row every score equals the same finite value, so the
+    # softmax is uniform there; zeroing the blocked entries makes it all 0.
+    return torch.where(mask, weights, torch.zeros((), dtype=weights.dtype, device=weights.device))
+    ### END SOLUTION
+
+
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    mask: Optional[Tensor] = None,
+    causal: bool = False,
+    dropout: Optional[Callable[[Tensor], Tensor]] = None,
+) -> tuple[Tensor, Tensor]:
+    """Scaled dot-product attention (Vaswani et al., 2017).
+
+    scores  = query @ key^T / sqrt(d_k)           (..., T_q, T_k)
+    weights = softmax of the scores over the keys (last axis), with blocked
+              keys excluded (see the module docstring for the mask
+              convention and for fully blocked rows)
+    output  = weights @ value                     (..., T_q, d_v)
+
+    Dividing by sqrt(d_k) keeps the scores of order 1 when the entries of q
+    and k are of order 1, so the softmax does not saturate as d_k grows.
+
+    Args:
+        query: (..., T_q, d_k) float tensor.
+        key: (..., T_k, d_k) float tensor.
+        value: (..., T_k, d_v) float tensor.
+        mask: optional bool tensor broadcastable to (..., T_q, T_k); True =
+            may attend, False = blocked.  For a key-padding mask of shape
+            (B, T_k) pass ``key_mask[:, None, :]`` (or ``[:, None, None, :]``
+            with a head axis).
+        causal: if True, query ``i`` may only attend keys ``j <= i``
+            (top-left aligned); combined with ``mask`` by AND.
+        dropout: optional callable (e.g. an ``nn.Dropout``) applied to the
+            weights before they multiply the values.  The returned weights
+            are the ones *before* dropout.
+
+    Returns:
+        output: (..., T_q, d_v) float tensor.
+        weights: (..., T_q, T_k) float tensor, the attention weights
+            (rows sum to 1, except fully blocked rows, which are 0).
+    """
+    ### BEGIN SOLUTION
+    d_k = query.size(-1)
+    scores = query @ key.transpose(-2, -1) / math.sqrt(d_k)
+    allowed = None if mask is None else _check_mask(mask)
+    if causal:
+        t_q, t_k = scores.shape[-2], scores.shape[-1]
+        lower = torch.ones(t_q, t_k, dtype=torch.bool, device=scores.device).tril()
+        allowed = lower if allowed is None else allowed & lower
+    weights = masked_softmax(scores, allowed)
+    used = weights if dropout is None else dropout(weights)
+    return used @ value, weights
+    ### END SOLUTION
+
+
+class AdditiveAttention(nn.Module):
+    """Additive (Bahdanau) attention.
+
+    The decoder state ``q_i`` is compared with each encoder state ``k_j``
+    by a one-hidden-layer network::
+
+        score[b, i, j] = v^T tanh(W_q q_i + W_k k_j)
+
+    Then the weights are the softmax of the scores over ``j`` (padding keys
+    excluded) and the context vector of query ``i`` is the weighted sum of the
+    values.  Unlike the dot product, the query and the keys may have
+    different sizes, and there is no scaling.
+
+    Compute all ``(i, j)`` pairs at once by broadcasting: project the queries
+    to (B, T_q, 1, H) and the keys to (B, 1, T_k, H), add, apply tanh, then
+    ``v`` gives (B, T_q, T_k, 1).  No Python loop.
+
+    Attributes (their names are part of the contract):
+        w_q: ``nn.Linear(query_dim, hidden_dim, bias=False)``, W_q.
+        w_k: ``nn.Linear(key_dim, hidden_dim, bias=False)``, W_k.
+        v: ``nn.Linear(hidden_dim, 1, bias=False)``, the vector v.
+    """
+
+    def __init__(self, query_dim: int, key_dim: int, hidden_dim: int):
+        """Create the layers ``w_q``, ``w_k`` and ``v`` described above.
+
+        Args:
+            query_dim: size Dq of a query (decoder state).
+            key_dim: size Dk of a key (encoder state).
+            hidden_dim: size H of the hidden layer of the scoring network.
+        """
+        super().__init__()
+        ### BEGIN SOLUTION
+        self.w_q = nn.Linear(query_dim, hidden_dim, bias=False)
+        self.w_k = nn.Linear(key_dim, hidden_dim, bias=False)
+        self.v = nn.Linear(hidden_dim, 1, bias=False)
+        ### END SOLUTION
+
+    def forward(
+        self,
+        query: Tensor,
+        keys: Tensor,
+        values: Tensor,
+        key_mask: Optional[Tensor] = None,
+    ) -> tuple[Tensor, Tensor]:
+        """Attend from each query to all keys.
+
+        Args:
+            query: (B, T_q, Dq) float tensor, e.g. decoder states.
+            keys: (B, T_k, Dk) float tensor, e.g. encoder states.
+            values: (B, T_k, Dv) float tensor (often the same as ``keys``).
+            key_mask: optional (B, T_k) bool tensor, True = real token (may
+                be attended), False = padding.  None = all keys are real.
+
+        Returns:
+            context: (B, T_q, Dv) float tensor, one context vector per query
+                (all zeros for a query whose keys are all padding).
+            weights: (B, T_q, T_k) float tensor, the alignment matrix (rows
+                sum to 1, padding columns are 0).
+        """
+        ### BEGIN SOLUTION
+        projected_q = self.w_q(query).unsqueeze(2)  # (B, T_q, 1, H)
+        projected_k = self.w_k(keys).unsqueeze(1)  # (B, 1, T_k, H)
+        scores = self.v(torch.tanh(projected_q + projected_k)).squeeze(-1)  # (B, T_q, T_k)
+        mask = None if key_mask is None else key_mask.unsqueeze(1)  # (B, 1, T_k)
+        weights = masked_softmax(scores, mask)
+        return weights @ values, weights
+        ### END SOLUTION

@@ -1,0 +1,3 @@
+"""Course tooling for *Attention mechanisms and Transformers*: config, build, judge, CLI."""
+
+__version__ = "0.1.0"

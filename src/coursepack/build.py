@@ -1,0 +1,216 @@
+"""Generate everything students get from the one source of truth, ``solutions/``.
+
+A solution file marks what students must write::
+
+    def scaled_dot_product_attention(query, key, value, mask=None, causal=False):
+        \"\"\"...the contract...\"\"\"
+        ### BEGIN SOLUTION
+        ...reference code...
+        ### END SOLUTION
+
+:func:`make_stub` replaces each marked region by a ``raise NotImplementedError`` that
+names the task; imports, signatures, docstrings and comments outside the markers stay.
+:func:`build` writes the stubs into ``assignments/`` and records the expected values of
+every test from the reference solutions; ``check=True`` writes nothing and lists what
+has drifted instead.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import snapshots
+from .config import Course
+from .errors import CourseError
+from .results import write_atomic
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+_TOP_LEVEL = re.compile(r"^(?:async\s+def|def|class)\s+([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass
+class BuildResult:
+    written: list[Path] = field(default_factory=list)
+    drifted: list[Path] = field(default_factory=list)   # check mode: files that differ
+    recorded: int = 0                                   # expected values recorded
+
+
+def make_stub(text: str, path: Path, symbol_tasks: dict[str, object]) -> str:
+    """The student's version of a solution file: every marked region made a stub."""
+    out: list[str] = []
+    inside = False
+    symbol = None
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        stripped = line.strip()
+        match = _TOP_LEVEL.match(line)
+        if match and not inside:
+            symbol = match.group(1)
+        if stripped == BEGIN:
+            if inside:
+                raise CourseError(f"line {number}: {BEGIN} inside another solution region", path=path,
+                                  fix=f"close the first region with {END}")
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            if indent:  # a region at column 0 (a whole helper) simply disappears
+                task = symbol_tasks.get(symbol)
+                where = f"task '{task.id}' ({task.title})" if task else f"{symbol}"
+                check = f"; `course check {task.id}` tests it" if task else ""
+                out.append(f'{indent}raise NotImplementedError("{where}: write this part{check}")\n')
+            continue
+        if stripped == END:
+            if not inside:
+                raise CourseError(f"line {number}: {END} without {BEGIN}", path=path,
+                                  fix="pair every END marker with a BEGIN marker")
+            inside = False
+            continue
+        if not inside:
+            out.append(line)
+    if inside:
+        raise CourseError(f"{BEGIN} is never closed", path=path, fix=f"add {END} after the solution")
+    stub = "".join(out)
+    try:
+        ast.parse(stub, filename=str(path))
+    except SyntaxError as exc:
+        raise CourseError(f"the stub made from this file does not parse (line {exc.lineno}: {exc.msg})",
+                          path=path, fix="put the markers around whole statements of a body") from None
+    return stub
+
+
+def generated_files(course: Course) -> dict[Path, bytes]:
+    """Every file ``assignments/`` must hold that comes from ``solutions/``, with its bytes."""
+    symbol_tasks = {s: t for t in course.tasks for s in t.symbols}
+    files: dict[Path, bytes] = {}
+    for fw in course.frameworks:
+        for package in sorted(course.package_dirs(fw)):
+            source_dir = course.solutions / package
+            for source in sorted(source_dir.rglob("*")):
+                if source.is_dir() or "__pycache__" in source.parts or source.suffix == ".pyc":
+                    continue
+                rel = source.relative_to(course.solutions)
+                data = source.read_bytes()
+                if source.suffix == ".py":
+                    data = make_stub(data.decode("utf-8"), source, symbol_tasks).encode("utf-8")
+                files[course.assignments / rel] = data
+    for name in course.shared_files:
+        files[course.assignments / name] = (course.solutions / name).read_bytes()
+    _check_symbols(course)
+    return files
+
+
+def _check_symbols(course: Course) -> None:
+    for task in course.tasks:
+        for fw, rel in task.files.items():
+            tree = ast.parse((course.solutions / rel).read_text(encoding="utf-8"))
+            defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+            for symbol in task.symbols:
+                if symbol not in defined:
+                    raise CourseError(f"task {task.id!r} lists symbol {symbol!r}, not defined in {rel}",
+                                      path=course.path, fix="correct symbols or the solution file")
+
+
+def build(course: Course, *, check: bool = False, record: bool = True) -> BuildResult:
+    """Write (or, with ``check``, compare) the stubs and the recorded expected values."""
+    result = BuildResult()
+    for path, data in generated_files(course).items():
+        if check:
+            if not path.is_file() or path.read_bytes() != data:
+                result.drifted.append(path)
+        else:
+            if not path.is_file() or path.read_bytes() != data:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+                result.written.append(path)
+    if check:
+        result.drifted += stale_recordings(course)
+        result.drifted += _stray_files(course)
+        return result
+    if record:
+        result.recorded = record_expected(course, result)
+    return result
+
+
+def _stray_files(course: Course) -> list[Path]:
+    """Python files in a track folder of assignments/ that no solution file generates."""
+    expected = set(generated_files(course))
+    stray = []
+    for fw in course.frameworks:
+        for package in course.package_dirs(fw):
+            for path in (course.assignments / package).rglob("*.py"):
+                if "__pycache__" not in path.parts and path not in expected:
+                    stray.append(path)
+    return stray
+
+
+def _test_files(course: Course) -> list[tuple[Path, Path]]:
+    """(test file, folder of its recordings) for every public and hidden test file."""
+    pairs = []
+    for base in (course.public_tests, course.hidden_tests):
+        for path in sorted(base.glob("test_*.py")):
+            pairs.append((path, base / snapshots.FOLDER))
+    return pairs
+
+
+def stale_recordings(course: Course) -> list[Path]:
+    stale = []
+    for test_file, folder in _test_files(course):
+        meta = folder / f"{test_file.stem}.json"
+        npz = folder / f"{test_file.stem}.npz"
+        if not npz.is_file() or not meta.is_file() or meta.read_text(encoding="utf-8") != snapshots.meta_text(course, test_file):
+            stale.append(npz)
+    counts = course.public_tests / snapshots.FOLDER / snapshots.COUNTS_FILE
+    if not counts.is_file():
+        stale.append(counts)
+    return stale
+
+
+def record_expected(course: Course, result: BuildResult) -> int:
+    """Run every test on the reference solutions and store what they return."""
+    from .grading import grade  # grading imports build's neighbours; import late
+
+    if snapshots.RECORD_FRAMEWORK not in course.frameworks:
+        raise CourseError(f"expected values are recorded with the {snapshots.RECORD_FRAMEWORK} solutions, "
+                          "which this course does not offer", path=course.path,
+                          fix=f"add {snapshots.RECORD_FRAMEWORK!r} to [course] frameworks")
+    report, session = grade(course, course.solutions, frameworks=(snapshots.RECORD_FRAMEWORK,),
+                            mode="record")
+    failed = [t for t in report.tests if not t.passed]
+    if failed or report.errors or not report.tests:
+        lines = [f"{t.name}: {t.message}" for t in failed[:10]] + report.errors[:5]
+        raise CourseError("the reference solutions fail their own tests, so nothing was recorded:\n  "
+                          + "\n  ".join(lines or ["no test ran"]), path=course.solutions,
+                          fix="correct the solution or the test, then run `course build` again")
+    count = 0
+    for test_file, folder in _test_files(course):
+        visibility = "hidden" if folder.parent == course.hidden_tests else "public"
+        values = session.recorded.get(f"{visibility}/{test_file.stem}", {})
+        folder.mkdir(parents=True, exist_ok=True)
+        npz = folder / f"{test_file.stem}.npz"
+        data = snapshots.npz_bytes(values)
+        if not npz.is_file() or npz.read_bytes() != data:
+            tmp = npz.with_suffix(".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(npz)
+            result.written.append(npz)
+        meta = folder / f"{test_file.stem}.json"
+        write_atomic(meta, snapshots.meta_text(course, test_file))
+        count += len(values)
+    hidden = {}
+    for t in report.tests:
+        if t.visibility == "hidden":
+            hidden[t.task] = hidden.get(t.task, 0) + 1
+    write_atomic(course.public_tests / snapshots.FOLDER / snapshots.COUNTS_FILE,
+                 json.dumps(dict(sorted(hidden.items())), indent=2) + "\n")
+    return count
+
+
+def clean(course: Course) -> None:
+    """Remove generated track folders (used before a full rebuild)."""
+    for fw in course.frameworks:
+        for package in course.package_dirs(fw):
+            shutil.rmtree(course.assignments / package, ignore_errors=True)

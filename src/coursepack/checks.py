@@ -1,0 +1,71 @@
+"""Property checks shared by public and hidden tests (the grader computes these itself)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+IGNORE_INDEX = -100
+
+
+def masking_problems(ids: np.ndarray, masked: np.ndarray, labels: np.ndarray, *, mask_id: int,
+                     special_ids, mask_prob: float, replace_prob: float, random_prob: float,
+                     vocab_size: int, sigmas: float = 4.5) -> list[str]:
+    """What is wrong with one run of ``mask_tokens``; an empty list when nothing is.
+
+    Exact rules are checked exactly; rates are checked against binomial standard
+    deviations (``sigmas`` of them), so a correct implementation fails only with a
+    probability far below one in a hundred thousand.
+    """
+    problems: list[str] = []
+    if masked.shape != ids.shape or labels.shape != ids.shape:
+        return [f"masked_ids and labels must have the input's shape {ids.shape}; got "
+                f"{masked.shape} and {labels.shape}"]
+    if masked.dtype != np.int64 or labels.dtype != np.int64:
+        return [f"masked_ids and labels must be int64; got {masked.dtype} and {labels.dtype}"]
+    special = np.isin(ids, list(special_ids))
+    selected = labels != IGNORE_INDEX
+    if np.any(selected & special):
+        problems.append("special tokens were selected for prediction; only non-special positions may be")
+    if np.any(labels[selected] != ids[selected]):
+        problems.append("at a selected position the label must be the original token id")
+    if np.any(masked[~selected] != ids[~selected]):
+        problems.append("positions that are not selected (label -100) must keep their original id")
+    if problems:
+        return problems
+
+    candidates = ~special
+    n = int(candidates.sum())
+    k = int(selected.sum())
+    problems += _rate("selected fraction of non-special positions", k, n, mask_prob, sigmas)
+    if k:
+        sel_masked = masked[selected]
+        sel_ids = ids[selected]
+        is_mask = sel_masked == mask_id
+        changed = ~is_mask & (sel_masked != sel_ids)
+        unchanged = ~is_mask & ~changed
+        non_special = vocab_size - len(set(special_ids))
+        if np.any(np.isin(sel_masked[changed], list(special_ids))):
+            problems.append("a random replacement must be a non-special token")
+        if np.any((sel_masked < 0) | (sel_masked >= vocab_size)):
+            problems.append("a replacement id lies outside the vocabulary")
+        p_same = random_prob / non_special if non_special else 0.0  # a random draw may hit the original
+        problems += _rate("share of selected positions replaced by [MASK]", int(is_mask.sum()), k,
+                          replace_prob, sigmas)
+        problems += _rate("share of selected positions replaced by a random token", int(changed.sum()), k,
+                          random_prob - p_same, sigmas)
+        problems += _rate("share of selected positions left unchanged", int(unchanged.sum()), k,
+                          1 - replace_prob - random_prob + p_same, sigmas)
+    return problems
+
+
+def _rate(what: str, hits: int, n: int, p: float, sigmas: float) -> list[str]:
+    if n == 0:
+        return []
+    observed = hits / n
+    p = 0.0 if p < 1e-12 else 1.0 if p > 1 - 1e-12 else p
+    if p in (0.0, 1.0):
+        return [] if observed == p else [f"{what} is {observed:.3f}; it must be exactly {p:g}"]
+    sd = np.sqrt(p * (1 - p) / n)
+    if abs(observed - p) > sigmas * sd:
+        return [f"{what} is {observed:.3f}, expected {p:.3f} (+/- {sigmas * sd:.3f} over {n} draws)"]
+    return []

@@ -1,0 +1,281 @@
+"""Load and validate ``course.toml``, the one description of the course.
+
+Nothing else in the package lists tasks, points, files or limits: every command asks
+:func:`load_course` for a :class:`Course`. Validation is strict, because a typo in a key
+silently changing a grade is worse than a refusal: unknown keys, missing files,
+duplicate ids, non-positive points and bad TOML all stop with a message that names the
+file, the key and the fix.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import CourseError
+
+CONFIG_NAME = "course.toml"
+KNOWN_FRAMEWORKS = ("torch", "tf")
+
+_COURSE_KEYS = {
+    "id", "title", "frameworks", "framework", "solutions", "assignments",
+    "public_tests", "hidden_tests", "shared_files",
+}
+_LIMIT_KEYS = {"time_limit", "memory_mb"}
+_TASK_KEYS = {
+    "id", "title", "idea", "points", "time_limit", "files", "symbols",
+    "public_tests", "hidden_tests",
+}
+_TOP_KEYS = {"course", "limits", "tasks"}
+
+
+@dataclass(frozen=True)
+class Task:
+    """One graded unit of work: a symbol (or a few) a student implements."""
+
+    id: str
+    title: str
+    idea: str
+    points: float
+    time_limit: float
+    files: dict[str, str]          # framework -> path relative to the solutions root
+    symbols: tuple[str, ...]
+    public_tests: tuple[str, ...]  # file names inside the public test folder
+    hidden_tests: tuple[str, ...]  # file names inside the hidden test folder
+
+    def module(self, framework: str) -> str:
+        """Dotted module name of this task's file, e.g. ``course_torch.attention``."""
+        return self.files[framework].removesuffix(".py").replace("/", ".")
+
+
+@dataclass(frozen=True)
+class Course:
+    """The validated contents of ``course.toml``; paths are absolute."""
+
+    path: Path
+    id: str
+    title: str
+    frameworks: tuple[str, ...]
+    framework: str
+    solutions: Path
+    assignments: Path
+    public_tests: Path
+    hidden_tests: Path
+    shared_files: tuple[str, ...]
+    time_limit: float
+    memory_mb: int
+    tasks: tuple[Task, ...] = field(default_factory=tuple)
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    @property
+    def total_points(self) -> float:
+        return sum(t.points for t in self.tasks)
+
+    def task(self, task_id: str) -> Task:
+        for t in self.tasks:
+            if t.id == task_id:
+                return t
+        known = ", ".join(t.id for t in self.tasks)
+        raise CourseError(f"there is no task {task_id!r}", path=self.path,
+                          fix=f"use one of: {known}")
+
+    def resolve_frameworks(self, choice: str | None) -> tuple[str, ...]:
+        """Turn a ``--framework`` option (None, a name or ``all``) into the tracks to run."""
+        if choice is None:
+            return (self.framework,)
+        if choice == "all":
+            return self.frameworks
+        if choice not in self.frameworks:
+            raise CourseError(
+                f"this course does not offer the framework {choice!r}", path=self.path,
+                fix=f"use --framework with one of: {', '.join(self.frameworks)}, all")
+        return (choice,)
+
+    def shared_source(self, name: str) -> Path:
+        """The trusted copy of a shared file: the solutions' when present (instructor side),
+        else the release's own (a student's checkout has no solutions/)."""
+        return self.solutions / name if (self.solutions / name).is_file() else self.assignments / name
+
+    def package_dirs(self, framework: str) -> set[str]:
+        """Top-level folders (relative to a submission root) holding a track's files."""
+        return {t.files[framework].split("/")[0] for t in self.tasks if framework in t.files}
+
+
+def find_course(start: Path | None = None) -> Path:
+    """The nearest ``course.toml`` at or above ``start`` (default: the working directory)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    raise CourseError(f"no {CONFIG_NAME} found in {here} or any folder above it",
+                      fix="run `course` from inside the course folder, or pass --course PATH")
+
+
+def load_course(path: Path | str | None = None) -> Course:
+    """Read and validate a course file; raise :class:`CourseError` on any problem."""
+    path = Path(path).resolve() if path else find_course()
+    if path.is_dir():
+        path = path / CONFIG_NAME
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CourseError("file not found", path=path,
+                          fix="pass the path of the course's course.toml") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CourseError(f"is not valid TOML ({exc})", path=path,
+                          fix="correct the syntax at the line shown") from None
+    return _parse(raw, path)
+
+
+def _parse(raw: dict, path: Path) -> Course:
+    _no_unknown(raw, _TOP_KEYS, "the top level", path)
+    course = _table(raw, "course", path)
+    _no_unknown(course, _COURSE_KEYS, "[course]", path)
+    limits = raw.get("limits", {})
+    if not isinstance(limits, dict):
+        raise CourseError("[limits] must be a table", path=path)
+    _no_unknown(limits, _LIMIT_KEYS, "[limits]", path)
+    root = path.parent
+
+    frameworks = tuple(_get(course, "frameworks", list, "[course]", path))
+    if not frameworks:
+        raise CourseError("[course] frameworks is empty", path=path,
+                          fix='list at least one of "torch", "tf"')
+    for fw in frameworks:
+        if fw not in KNOWN_FRAMEWORKS:
+            raise CourseError(f"[course] frameworks names unknown framework {fw!r}", path=path,
+                              fix=f"use only {', '.join(KNOWN_FRAMEWORKS)}")
+    framework = course.get("framework", frameworks[0])
+    if framework not in frameworks:
+        raise CourseError(f"[course] framework = {framework!r} is not in frameworks {list(frameworks)}",
+                          path=path, fix="choose one of the offered frameworks")
+
+    def folder(key: str) -> Path:
+        value = root / _get(course, key, str, "[course]", path)
+        if not value.is_dir():
+            raise CourseError(f"[course] {key} = {value.relative_to(root)!s} is not a folder",
+                              path=path, fix=f"create it or correct the path of {key}")
+        return value
+
+    solutions = root / _get(course, "solutions", str, "[course]", path)
+    public_tests = folder("public_tests")
+    # A student release has no hidden tests; only grading needs them (grading.py checks).
+    hidden_tests = root / _get(course, "hidden_tests", str, "[course]", path)
+    assignments = root / _get(course, "assignments", str, "[course]", path)
+    shared = tuple(course.get("shared_files", []))
+    source = solutions if solutions.is_dir() else assignments  # a student release has no solutions/
+    for name in shared:
+        if not (source / name).is_file():
+            raise CourseError(f"[course] shared_files lists {name!r}, which is not in {source}",
+                              path=path, fix="add the file or remove it from shared_files")
+
+    default_limit = _positive(limits.get("time_limit", 60), "[limits] time_limit", path)
+    memory_mb = int(_positive(limits.get("memory_mb", 4096), "[limits] memory_mb", path))
+
+    tasks_raw = raw.get("tasks")
+    if not isinstance(tasks_raw, list) or not tasks_raw:
+        raise CourseError("no [[tasks]] defined", path=path,
+                          fix="add at least one [[tasks]] table")
+    tasks: list[Task] = []
+    seen: set[str] = set()
+    for index, t in enumerate(tasks_raw):
+        where = f"[[tasks]] #{index + 1}"
+        if not isinstance(t, dict):
+            raise CourseError(f"{where} must be a table", path=path)
+        _no_unknown(t, _TASK_KEYS, where, path)
+        task_id = _get(t, "id", str, where, path)
+        where = f"[[tasks]] id={task_id!r}"
+        if task_id in seen:
+            raise CourseError(f"duplicate task id {task_id!r}", path=path,
+                              fix="give every task a unique id")
+        seen.add(task_id)
+        files = _get(t, "files", dict, where, path)
+        for fw, rel in files.items():
+            if fw not in frameworks:
+                raise CourseError(f"{where} files names framework {fw!r}, not offered in [course] frameworks",
+                                  path=path, fix="remove it or add the framework to the course")
+            if not (source / rel).is_file():
+                raise CourseError(f"{where} files.{fw} = {rel!r} does not exist under {source}",
+                                  path=path, fix="correct the path or add the solution file")
+        for fw in frameworks:
+            if fw not in files:
+                raise CourseError(f"{where} has no file for framework {fw!r}", path=path,
+                                  fix=f"add files.{fw} = \"...\" to the task")
+        tests = {}
+        for key, base in (("public_tests", public_tests), ("hidden_tests", hidden_tests)):
+            names = _get(t, key, list, where, path)
+            if not names:
+                raise CourseError(f"{where} {key} is empty", path=path,
+                                  fix="list at least one test file")
+            for name in names:
+                if base.is_dir() and not (base / name).is_file():
+                    raise CourseError(f"{where} {key} lists {name!r}, which is not in {base}",
+                                      path=path, fix="correct the file name or add the test file")
+            tests[key] = tuple(names)
+        symbols = tuple(_get(t, "symbols", list, where, path))
+        if not symbols:
+            raise CourseError(f"{where} symbols is empty", path=path,
+                              fix="name the functions or classes the task implements")
+        tasks.append(Task(
+            id=task_id,
+            title=_get(t, "title", str, where, path),
+            idea=_get(t, "idea", str, where, path),
+            points=_positive(_get(t, "points", (int, float), where, path), f"{where} points", path),
+            time_limit=_positive(t.get("time_limit", default_limit), f"{where} time_limit", path),
+            files=dict(files),
+            symbols=symbols,
+            **tests,
+        ))
+
+    return Course(
+        path=path,
+        id=_get(course, "id", str, "[course]", path),
+        title=_get(course, "title", str, "[course]", path),
+        frameworks=frameworks,
+        framework=framework,
+        solutions=solutions,
+        assignments=assignments,
+        public_tests=public_tests,
+        hidden_tests=hidden_tests,
+        shared_files=shared,
+        time_limit=default_limit,
+        memory_mb=memory_mb,
+        tasks=tuple(tasks),
+    )
+
+
+def _table(raw: dict, key: str, path: Path) -> dict:
+    value = raw.get(key)
+    if not isinstance(value, dict):
+        raise CourseError(f"missing the [{key}] table", path=path, fix=f"add a [{key}] table")
+    return value
+
+
+def _no_unknown(table: dict, allowed: set[str], where: str, path: Path) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise CourseError(f"unknown key {unknown[0]!r} in {where}", path=path,
+                          fix=f"remove it or use one of: {', '.join(sorted(allowed))}")
+
+
+def _get(table: dict, key: str, kind, where: str, path: Path):
+    if key not in table:
+        raise CourseError(f"{where} is missing the key {key!r}", path=path, fix=f"add {key} = ...")
+    value = table[key]
+    if not isinstance(value, kind) or isinstance(value, bool):
+        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise CourseError(f"{where} {key} = {value!r} should be a {expected}", path=path,
+                          fix=f"give {key} a {expected} value")
+    return value
+
+
+def _positive(value, what: str, path: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise CourseError(f"{what} = {value!r} must be a positive number", path=path,
+                          fix="use a number greater than zero")
+    return float(value) if isinstance(value, float) else value

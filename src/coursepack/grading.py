@@ -1,0 +1,272 @@
+"""Grade a submission: run the trusted pytest suites, talk to workers, build a report.
+
+:func:`grade` is the whole data flow of DESIGN.md: it copies the course's own test
+files (never the submission's) into a private folder, runs pytest on them in this
+process with :class:`GradingSession` as a plugin, and turns every test outcome into a
+:class:`~coursepack.results.TestResult` with its points from ``course.toml``. Student
+code runs only in the :class:`~coursepack.worker_client.Worker` processes the session
+starts, one per framework, restarted after any crash or timeout.
+
+The same session, in ``record`` mode with the reference solutions as the submission,
+records the expected values (see :mod:`coursepack.snapshots`).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+import time
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from . import sandbox, snapshots
+from .config import Course
+from .diagnose import GradingFailure
+from .errors import CourseError
+from .results import Report, TestResult, summarise
+from .testing import Expected, Judge
+from .worker_client import CallResult, Worker
+
+MODES = ("check", "grade", "record")
+
+
+class GradingSession:
+    """A pytest plugin object: fixtures, collection rules and result capture."""
+
+    def __init__(self, course: Course, submission: Path, frameworks: tuple[str, ...], mode: str,
+                 tasks: set[str] | None = None, hide: list[Path] | None = None):
+        assert mode in MODES
+        self.course, self.submission, self.frameworks, self.mode = course, submission, frameworks, mode
+        self.only_tasks = tasks
+        self.hide = hide or []
+        self.results: list[TestResult] = []
+        self.errors: list[str] = []
+        self.recorded: dict[str, dict[str, np.ndarray]] = {}
+        self._workers: dict[str, Worker] = {}
+        self._expected: dict[str, dict[str, np.ndarray]] = {}
+        self._counts: dict[tuple[str, str], int] = {}
+        self._hidden_dir: Path | None = None
+        self._public_dir: Path | None = None
+        self._symbols = {s: t for t in course.tasks for s in t.symbols}
+        self._shared: dict[str, object] = {}
+        self.worker_peak_mb = 0.0
+
+    # -- used by testing.Judge / testing.Expected ---------------------------------
+    @property
+    def recording(self) -> bool:
+        return self.mode == "record"
+
+    def target(self, symbol: str, framework: str) -> str:
+        task = self._symbols.get(symbol)
+        if task is None:
+            raise CourseError(f"a test asks for {symbol!r}, which no task of course.toml lists in its symbols",
+                              path=self.course.path, fix="add it to the task's symbols")
+        return f"{task.module(framework)}:{symbol}"
+
+    def call(self, framework: str, request: dict, arrays: dict, timeout: float) -> CallResult:
+        worker = self._workers.get(framework)
+        if worker is None:
+            worker = Worker(
+                framework=framework, submission=self.submission,
+                packages=self.course.package_dirs(framework),
+                shared_files={n: self.course.shared_source(n) for n in self.course.shared_files},
+                hide=self.hide, memory_mb=self.course.memory_mb)
+            self._workers[framework] = worker
+        return worker.call(request, arrays, timeout)
+
+    def shared_module(self, name: str):
+        """Import a trusted shared file (e.g. toylang) into the grader, once."""
+        if name not in self._shared:
+            import importlib.util
+
+            path = self.course.shared_source(f"{name}.py")
+            spec = importlib.util.spec_from_file_location(f"_course_shared_{name}", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self._shared[name] = module
+        return self._shared[name]
+
+    def record(self, key: str, value: np.ndarray) -> None:
+        stem, _, rest = key.partition("::")
+        self.recorded.setdefault(stem, {})[rest] = np.asarray(value)
+
+    def expected_value(self, key: str) -> np.ndarray:
+        stem, _, rest = key.partition("::")
+        values = self._expected.get(stem)
+        if values is None:
+            raise RuntimeError(f"no recorded expected values for {stem}: run `course build`")
+        if rest not in values:
+            raise RuntimeError(f"no recorded expected value {rest!r} in {stem}: run `course build`")
+        return values[rest]
+
+    def close(self) -> None:
+        for worker in self._workers.values():
+            self.worker_peak_mb = max(self.worker_peak_mb, worker.peak_mb)
+            worker.close()
+        self._workers.clear()
+
+    # -- pytest hooks ---------------------------------------------------------------
+    def pytest_configure(self, config):
+        config.addinivalue_line("markers", "task(id): the course.toml task this test belongs to")
+
+    def pytest_generate_tests(self, metafunc):
+        if "framework" in metafunc.fixturenames:
+            metafunc.parametrize("framework", list(self.frameworks))
+
+    def pytest_collection_modifyitems(self, session, config, items):
+        keep = []
+        for item in items:
+            marker = item.get_closest_marker("task")
+            if marker is None or not marker.args:
+                self.errors.append(f"{item.nodeid}: test has no @task(...) marker; it was not run")
+                continue
+            task_id = marker.args[0]
+            if task_id not in {t.id for t in self.course.tasks}:
+                self.errors.append(f"{item.nodeid}: unknown task {task_id!r}; it was not run")
+                continue
+            if self.only_tasks and task_id not in self.only_tasks:
+                continue
+            item.user_properties.append(("task", task_id))
+            keep.append(item)
+        items[:] = keep
+        for item in items:
+            key = (dict(item.user_properties)["task"], self._framework_of(item))
+            self._counts[key] = self._counts.get(key, 0) + 1
+
+    def _framework_of(self, item) -> str:
+        callspec = getattr(item, "callspec", None)
+        if callspec and "framework" in callspec.params:
+            return callspec.params["framework"]
+        return self.frameworks[0]
+
+    def visibility(self, item) -> str:
+        path = Path(str(item.fspath)).resolve()
+        return "hidden" if self._hidden_dir and self._hidden_dir in path.parents else "public"
+
+    @pytest.fixture
+    def judge(self, request, framework):
+        task = self.course.task(dict(request.node.user_properties)["task"])
+        return Judge(self, framework, self.visibility(request.node), task.time_limit)
+
+    @pytest.fixture
+    def expected(self, request):
+        path = Path(str(request.node.fspath))
+        stem = f"{self.visibility(request.node)}/{path.stem}"
+        if not self.recording and stem not in self._expected:
+            self._expected[stem] = snapshots.load(self._snapshot_dir(request.node), path.stem)
+        return Expected(self, f"{stem}::{request.node.originalname}")
+
+    def _snapshot_dir(self, item) -> Path:
+        if self.visibility(item) == "hidden":
+            return self.course.hidden_tests / snapshots.FOLDER
+        return self.course.public_tests / snapshots.FOLDER
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and report.failed):
+            self._capture(item, call, report)
+
+    def _capture(self, item, call, report) -> None:
+        task = self.course.task(dict(item.user_properties)["task"])
+        framework = self._framework_of(item)
+        visibility = self.visibility(item)
+        n = self._counts.get((task.id, framework), 1) + self._hidden_not_collected(task.id)
+        max_score = task.points * self._weight / n
+        message = ""
+        if report.failed:
+            exc = call.excinfo.value if call.excinfo else None
+            if isinstance(exc, GradingFailure):
+                message = str(exc)
+            elif isinstance(exc, CourseError):
+                message = str(exc)
+            elif visibility == "hidden" and self.mode != "record":
+                message = f"the test could not complete ({type(exc).__name__}); tell your instructor"
+            else:
+                message = f"{type(exc).__name__}: {exc}"
+        name = item.nodeid.split("/")[-1]
+        self.results.append(TestResult(
+            name=name, task=task.id, framework=framework, visibility=visibility,
+            passed=report.passed, score=max_score if report.passed else 0.0, max_score=max_score,
+            message=message, seconds=round(report.duration, 3)))
+
+    # -- counts for check mode -------------------------------------------------------
+    hidden_counts: dict[str, int] = {}
+
+    @property
+    def _weight(self) -> float:
+        return 1.0 / len(self.frameworks)
+
+    def _hidden_not_collected(self, task_id: str) -> int:
+        return self.hidden_counts.get(task_id, 0) if self.mode == "check" else 0
+
+
+def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode: str = "grade",
+          tasks: set[str] | None = None, quiet: bool = True) -> tuple[Report, GradingSession]:
+    """Run the public (and, unless ``mode == 'check'``, hidden) tests on ``submission``."""
+    submission = Path(submission).resolve()
+    if not submission.is_dir():
+        raise CourseError("is not a folder", path=submission,
+                          fix="pass a folder laid out like assignments/ (or an unpacked submission)")
+    for fw in frameworks:
+        if not any((submission / d).is_dir() for d in course.package_dirs(fw)):
+            raise CourseError(
+                f"has none of the {fw} track's folders ({', '.join(sorted(course.package_dirs(fw)))})",
+                path=submission, fix="pass the folder that contains them (like assignments/)")
+    if mode != "check" and not course.hidden_tests.is_dir():
+        raise CourseError("this copy of the course has no hidden tests (it is a student release)",
+                          path=course.hidden_tests, fix="use `course check` here; grading needs the instructor's copy")
+    began = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="course-grade-"))
+    hide = [course.root, Path(tempfile.gettempdir()), submission.parent]
+    session = GradingSession(course, submission, frameworks, mode, tasks, hide=hide)
+    try:
+        # Trusted copies of the test files: nothing from the submission is ever collected,
+        # and no conftest.py or ini file near the submission can change the run.
+        public = workdir / "public"
+        shutil.copytree(course.public_tests, public, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        targets = [public]
+        session._public_dir = public.resolve()
+        if mode == "check":
+            session.hidden_counts = snapshots.hidden_counts(course)
+        else:
+            hidden = workdir / "hidden"
+            shutil.copytree(course.hidden_tests, hidden, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            session._hidden_dir = hidden.resolve()
+            targets.append(hidden)
+        ini = workdir / "pytest.ini"
+        ini.write_text("[pytest]\n", encoding="utf-8")
+        args = [*map(str, targets), "-c", str(ini), "--rootdir", str(workdir), "--noconftest",
+                "-p", "no:cacheprovider", "-p", "no:randomly", "--import-mode=importlib",
+                "-q", "--tb=no", "--no-header", "-o", "addopts=", "-W", "ignore"]
+        saved = {k: os.environ.pop(k) for k in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS") if k in os.environ}
+        sink = io.StringIO()
+        try:
+            if quiet:
+                with redirect_stdout(sink), redirect_stderr(sink):
+                    code = pytest.main(args, plugins=[session])
+            else:
+                code = pytest.main(args, plugins=[session])
+        finally:
+            os.environ.update(saved)
+        if code not in (0, 1) and not session.results:
+            session.errors.append(f"pytest could not run the tests (exit {int(code)}): "
+                                  + sink.getvalue()[-1500:])
+    finally:
+        session.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    report = Report(course=course.id, submission=str(submission), frameworks=list(frameworks),
+                    isolation=sandbox.isolation_level(), mode=mode, tests=session.results,
+                    errors=session.errors, seconds=round(time.monotonic() - began, 2),
+                    worker_peak_mb=round(session.worker_peak_mb, 1))
+    selected = [t for t in course.tasks if not tasks or t.id in tasks]
+    counts = session.hidden_counts if mode == "check" else {}
+    report.tasks = summarise(report.tests, selected, frameworks, counts, session._weight)
+    return report, session

@@ -1,0 +1,62 @@
+"""Terminal views of a :class:`~coursepack.results.Report` (rich tables)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .results import Report
+
+
+def pts(value: float) -> str:
+    """Points for people: at most two decimals, no trailing zeros (5.77, 10, 0.5)."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def print_report(report: Report, console: Console, *, details: bool = True) -> None:
+    """Per task: points, tests passed, hidden tests not run; then each failure explained."""
+    title = (f"{report.course} - {report.mode} of {report.submission} "
+             f"({', '.join(report.frameworks)}; isolation: {report.isolation})")
+    table = Table(title=title, title_justify="left", show_lines=False)
+    table.add_column("task")
+    table.add_column("framework")
+    table.add_column("points", justify="right")
+    table.add_column("public" if report.mode == "check" else "tests", justify="right")
+    if report.mode == "check":
+        table.add_column("hidden (not run)", justify="right")
+    table.add_column("status")
+    for s in report.tasks:
+        total = s.passed + s.failed
+        status = Text("pass", style="green") if total and not s.failed else (
+            Text("not run", style="dim") if not total else Text("fail", style="red"))
+        row = [f"{s.id}", s.framework, f"{pts(s.score)} / {pts(s.max_score - s.hidden_points_not_run)}",
+               f"{s.passed}/{total}"]
+        if report.mode == "check":
+            row.append(f"{s.hidden_not_run} ({pts(s.hidden_points_not_run)} pts)" if s.hidden_not_run else "-")
+        row.append(status)
+        table.add_row(*row)
+    console.print(table)
+
+    if details:
+        failures = [t for t in report.tests if not t.passed]
+        shown = set()
+        for t in failures:
+            # One line per failing test; repeated "not implemented" messages collapse.
+            key = (t.task, t.framework, t.message) if t.message.startswith("not implemented") else t.name
+            if key in shown:
+                continue
+            shown.add(key)
+            console.print(Text.assemble((f"  x {t.name}", "red"), f" [{t.task}] ", t.message or "failed"))
+    for error in report.errors:
+        console.print(Text(f"  ! {error}", style="yellow"))
+
+    hidden = sum(s.hidden_not_run for s in report.tasks)
+    hidden_pts = sum(s.hidden_points_not_run for s in report.tasks)
+    earned = report.score
+    if report.mode == "check":
+        runnable = report.max_score - hidden_pts
+        console.print(f"\nPublic tests: {pts(earned)} / {pts(runnable)} points. "
+                      f"{hidden} hidden test(s) worth {pts(hidden_pts)} points run only when you are graded.")
+    else:
+        console.print(f"\nScore: {pts(earned)} / {pts(report.max_score)}")

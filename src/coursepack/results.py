@@ -1,0 +1,182 @@
+"""One result model for every way of grading, and its writers.
+
+A :class:`Report` holds one :class:`TestResult` per test run (task, framework,
+visibility, score, message) plus what was not run. Every output format (the terminal
+table, Gradescope's ``results.json``, JUnit XML, CSV) is a view of the same report,
+written atomically so a killed run never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+
+@dataclass
+class TestResult:
+    name: str           # e.g. test_attention.py::test_padding_mask[torch]
+    task: str
+    framework: str
+    visibility: str     # public | hidden
+    passed: bool
+    score: float
+    max_score: float
+    message: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class TaskSummary:
+    id: str
+    title: str
+    framework: str
+    score: float
+    max_score: float
+    passed: int
+    failed: int
+    hidden_not_run: int = 0
+    hidden_points_not_run: float = 0.0
+
+
+@dataclass
+class Report:
+    course: str
+    submission: str
+    frameworks: list[str]
+    isolation: str
+    mode: str                                  # check | grade
+    tests: list[TestResult] = field(default_factory=list)
+    tasks: list[TaskSummary] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)   # problems outside any one test
+    seconds: float = 0.0
+    worker_peak_mb: float = 0.0                # largest memory of a process running student code
+
+    @property
+    def score(self) -> float:
+        return round(sum(t.score for t in self.tasks), 4)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(t.max_score for t in self.tasks), 4)
+
+    @property
+    def all_passed(self) -> bool:
+        return bool(self.tests) and all(t.passed for t in self.tests) and not self.errors
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.update(score=self.score, max_score=self.max_score)
+        return data
+
+
+def summarise(tests: list[TestResult], tasks, frameworks, hidden_counts: dict[str, int],
+              weight: float) -> list[TaskSummary]:
+    """Per task and framework: points earned, tests passed, hidden tests not run."""
+    by_key = defaultdict(list)
+    for t in tests:
+        by_key[(t.task, t.framework)].append(t)
+    out = []
+    for fw in frameworks:
+        for task in tasks:
+            rows = by_key.get((task.id, fw), [])
+            run_hidden = sum(1 for r in rows if r.visibility == "hidden")
+            not_run = max(0, hidden_counts.get(task.id, 0) - run_hidden)
+            total = len(rows) + not_run
+            out.append(TaskSummary(
+                id=task.id, title=task.title, framework=fw,
+                score=round(sum(r.score for r in rows), 4),
+                max_score=round(task.points * weight, 4),
+                passed=sum(r.passed for r in rows), failed=sum(not r.passed for r in rows),
+                hidden_not_run=not_run,
+                hidden_points_not_run=round(task.points * weight * not_run / total, 4) if total else 0.0,
+            ))
+    return out
+
+
+# -- writers -----------------------------------------------------------------------
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def to_gradescope(report: Report) -> str:
+    """Gradescope's autograder ``results.json``: score plus one entry per test."""
+    tests = [{
+        "name": f"[{t.framework}] {t.task}: {t.name}",
+        "score": round(t.score, 4),
+        "max_score": round(t.max_score, 4),
+        "status": "passed" if t.passed else "failed",
+        "output": t.message or ("passed" if t.passed else "failed"),
+        "visibility": "visible" if t.visibility == "public" else "after_published",
+        "tags": [t.task, t.framework],
+    } for t in report.tests]
+    extra = f"Isolation of student code: {report.isolation}."
+    if report.errors:
+        extra += " " + " ".join(report.errors)
+    return json.dumps({
+        "score": report.score,
+        "output": extra,
+        "tests": tests,
+        "extra_data": {"isolation": report.isolation, "frameworks": report.frameworks},
+    }, indent=2) + "\n"
+
+
+def to_junit(report: Report) -> str:
+    failures = sum(not t.passed for t in report.tests)
+    lines = ['<?xml version="1.0" encoding="utf-8"?>',
+             f'<testsuites name={quoteattr(report.course)} tests="{len(report.tests)}" failures="{failures}">',
+             f'  <testsuite name={quoteattr(report.submission)} tests="{len(report.tests)}" '
+             f'failures="{failures}" time="{report.seconds:.3f}">',
+             '    <properties>',
+             f'      <property name="isolation" value={quoteattr(report.isolation)}/>',
+             f'      <property name="score" value="{report.score}"/>',
+             f'      <property name="max_score" value="{report.max_score}"/>',
+             '    </properties>']
+    for t in report.tests:
+        attrs = (f'classname={quoteattr(f"{t.framework}.{t.task}")} name={quoteattr(t.name)} '
+                 f'time="{t.seconds:.3f}"')
+        if t.passed:
+            lines.append(f"    <testcase {attrs}/>")
+        else:
+            lines.append(f"    <testcase {attrs}>")
+            lines.append(f"      <failure message={quoteattr(t.message[:500])}>{escape(t.message)}</failure>")
+            lines.append("    </testcase>")
+    lines += ["  </testsuite>", "</testsuites>", ""]
+    return "\n".join(lines)
+
+
+def to_csv(report: Report) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["submission", "framework", "task", "score", "max_score", "passed", "failed"])
+    for s in report.tasks:
+        writer.writerow([report.submission, s.framework, s.id, s.score, s.max_score, s.passed, s.failed])
+    writer.writerow([report.submission, "+".join(report.frameworks), "TOTAL", report.score,
+                     report.max_score, "", ""])
+    return buf.getvalue()
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(report.to_dict(), indent=2) + "\n"
+
+
+WRITERS = {"gradescope": to_gradescope, "junit": to_junit, "csv": to_csv, "json": to_json}

@@ -1,0 +1,151 @@
+"""The worker: the only process that ever runs student code.
+
+This file is copied, with the framework adapter beside it, into a private temporary
+folder and started as ``python -I course_worker.py ...`` by the grader, under whatever
+isolation the machine allows (private mount/network/pid namespaces, the ``nobody``
+user). It imports nothing from the course package, so nothing it can read holds the
+reference solutions, the hidden tests or their expected values.
+
+Protocol. The worker imports NumPy and the framework once, prints one ``ready`` line,
+then reads one JSON line per request from stdin: ``{"id": N, "dir": PATH}``. For each
+request it forks a fresh child (so every call starts from a process that never saw
+student code). The child reads ``PATH/request.json`` and ``PATH/inputs.npz``, runs the
+adapter, and writes ``PATH/outputs.npz`` (plain arrays) or ``PATH/error.json``. The
+worker answers ``{"id": N, "status": ..., "code": ...}`` when the child is gone. The
+grader trusts none of this: it reads only the arrays, with ``allow_pickle=False``, and
+compares them with values it computed itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import signal
+import sys
+import traceback
+
+PROTOCOL_FD_ENV = "COURSE_WORKER_PROTOCOL"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--framework", required=True)
+    parser.add_argument("--submission", required=True)
+    parser.add_argument("--memory-mb", type=int, default=0)
+    args = parser.parse_args()
+
+    # Keep the protocol on private copies of stdin/stdout; the children get /dev/null and
+    # log files instead, so nothing student code prints can be mistaken for an answer.
+    proto_in = os.fdopen(os.dup(0), "r", buffering=1)
+    proto_out = os.fdopen(os.dup(1), "w", buffering=1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+
+    # Import the libraries before the submission is on sys.path: a student file named
+    # numpy.py or torch.py can then never shadow them.
+    import numpy  # noqa: F401
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, here)
+    adapter = __import__(f"{args.framework}_adapter")
+    adapter.setup()
+    sys.path.remove(here)
+
+    proto_out.write(json.dumps({"ready": True, "pid": os.getpid()}) + "\n")
+    for line in proto_in:
+        line = line.strip()
+        if not line:
+            continue
+        request = json.loads(line)
+        status, code = _run_child(adapter, request["dir"], args.submission, args.memory_mb,
+                                  (proto_in, proto_out))
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # largest child so far
+        proto_out.write(json.dumps({"id": request["id"], "status": status, "code": code,
+                                    "peak_kb": peak_kb}) + "\n")
+
+
+def _run_child(adapter, folder: str, submission: str, memory_mb: int, protocol) -> tuple[str, int]:
+    pid = os.fork()
+    if pid == 0:  # the child: runs student code, then exits without returning
+        code = 70
+        try:
+            for stream in protocol:  # student code must not reach the protocol pipes
+                os.close(stream.fileno())
+            _child(adapter, folder, submission, memory_mb)
+            code = 0
+        except BaseException:  # noqa: BLE001 - anything must end in os._exit
+            code = 71
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        return "signal", os.WTERMSIG(status)
+    return "exit", os.WEXITSTATUS(status)
+
+
+def _child(adapter, folder: str, submission: str, memory_mb: int) -> None:
+    out = os.open(os.path.join(folder, "output.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    sys.stdout = os.fdopen(1, "w", buffering=1)
+    sys.stderr = sys.stdout
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    _limit(resource.RLIMIT_CORE, 0)
+    _limit(resource.RLIMIT_FSIZE, 512 * 2**20)
+    if memory_mb:
+        _limit(resource.RLIMIT_AS, memory_mb * 2**20)
+    os.chdir(folder)
+    sys.path.insert(0, submission)
+
+    import numpy as np
+
+    with open("request.json", encoding="utf-8") as fh:
+        request = json.load(fh)
+    with np.load("inputs.npz", allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files}
+    try:
+        outputs = adapter.handle(request, arrays)
+    except adapter.ContractError as exc:
+        _write_error("contract", str(exc), None)
+        return
+    except BaseException as exc:  # noqa: BLE001 - report every student failure
+        _write_error(type(exc).__name__, str(exc), traceback.format_exc(), submission)
+        return
+    tmp = "outputs.tmp.npz"
+    np.savez(tmp, **outputs)
+    os.replace(tmp, "outputs.npz")
+
+
+def _write_error(kind: str, message: str, tb: str | None, submission: str | None = None) -> None:
+    where = _student_frame(tb, submission) if tb and submission else None
+    with open("error.tmp.json", "w", encoding="utf-8") as fh:
+        json.dump({"kind": kind, "message": message[:4000], "where": where,
+                   "traceback": (tb or "")[-6000:]}, fh)
+    os.replace("error.tmp.json", "error.json")
+
+
+def _student_frame(tb: str, submission: str) -> str | None:
+    """The last traceback line that points into the submission: 'file, line N, in f'."""
+    last = None
+    for line in tb.splitlines():
+        line = line.strip()
+        if line.startswith("File ") and submission in line:
+            last = line.replace(submission + os.sep, "")
+    return last
+
+
+def _limit(kind: int, value: int) -> None:
+    try:
+        soft, hard = resource.getrlimit(kind)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(kind, (value, hard))
+    except (ValueError, OSError):
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""How the worker is isolated, and the command line that starts it.
+
+The strongest isolation the machine allows is chosen once per process and reported in
+every result, because a grade obtained with reduced isolation should say so:
+
+``namespaces+nobody``
+    Root with ``unshare`` and ``setpriv``: private mount, network and pid namespaces;
+    the course folder and the temp folder are covered by empty tmpfs mounts (the
+    interpreter and the worker's own folder are mounted back); the worker then drops to
+    the ``nobody`` user, so it can neither undo the mounts nor write anywhere else.
+    Killing the worker kills every process student code started.
+``nobody``
+    Root without namespaces: the worker runs as ``nobody`` in its own process group.
+``process``
+    Neither (a student laptop, most hosted runners): a clean environment, ``python -I``,
+    a private temp folder and a process group, but the worker can read what the user can.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+NOBODY = 65534
+LEVELS = ("namespaces+nobody", "nobody", "process")
+
+
+@functools.cache
+def isolation_level() -> str:
+    """The isolation in force here (cached); ``COURSE_ISOLATION`` can only lower it."""
+    wanted = os.environ.get("COURSE_ISOLATION")
+    level = "process"
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("setpriv"):
+        level = "nobody"
+        if shutil.which("unshare") and shutil.which("mount") and _namespaces_work():
+            level = "namespaces+nobody"
+    if wanted in LEVELS and LEVELS.index(wanted) > LEVELS.index(level):
+        level = wanted
+    return level
+
+
+def _namespaces_work() -> bool:
+    try:
+        probe = subprocess.run(
+            ["unshare", "-m", "-n", "-p", "-f", "--kill-child", "sh", "-c",
+             "mount -t tmpfs tmpfs /mnt && echo ok"],
+            capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0 and probe.stdout.strip() == "ok"
+
+
+def prepare_folder(path: Path) -> None:
+    """Let the unprivileged worker write in its own folder (and nowhere else)."""
+    if isolation_level() != "process":
+        os.chown(path, NOBODY, NOBODY)
+
+
+def worker_command(python_args: list[str], *, worker_dir: Path, hide: list[Path]) -> list[str]:
+    """The argv that starts ``python -I <python_args>`` under the current isolation."""
+    python = [sys.executable, "-I", *python_args]
+    level = isolation_level()
+    drop = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
+    if level == "process":
+        return python
+    if level == "nobody":
+        return drop + python
+    script = _mount_script(worker_dir=worker_dir, hide=hide)
+    inner = " ".join(shlex.quote(a) for a in drop + python)
+    return ["unshare", "-m", "-n", "-p", "-f", "--kill-child", "--propagation", "private",
+            "sh", "-c", f"{script}\nexec {inner}"]
+
+
+def _mount_script(*, worker_dir: Path, hide: list[Path]) -> str:
+    """Shell that covers ``hide`` with empty tmpfs mounts but keeps what the worker needs."""
+    keep = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), worker_dir.resolve()]
+    hide = sorted({p.resolve() for p in hide}, key=lambda p: len(p.parts))
+    # A folder inside another hidden folder is already covered (and unreachable once the
+    # outer one is mounted over).
+    hide = [p for i, p in enumerate(hide) if not any(h in p.parents or h == p for h in hide[:i])]
+    # Only paths under a hidden folder need to be mounted back.
+    keep = sorted({k for k in keep if any(k == h or h in k.parents for h in hide)})
+    lines = ["set -e", "mount -t tmpfs -o size=1m,mode=755 course-stage /mnt"]
+    for i, path in enumerate(keep):
+        lines.append(f"mkdir -p /mnt/k{i} && mount --bind {shlex.quote(str(path))} /mnt/k{i}")
+    for path in hide:
+        lines.append(f"mount -t tmpfs -o size=16m,mode=755 course-hidden {shlex.quote(str(path))}")
+    for i, path in enumerate(keep):
+        q = shlex.quote(str(path))
+        lines.append(f"mkdir -p {q} && mount --bind /mnt/k{i} {q}")
+    lines.append("mount -t proc proc /proc 2>/dev/null || true")
+    return "\n".join(lines)

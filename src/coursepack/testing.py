@@ -1,0 +1,218 @@
+"""What a test file uses: the ``task`` marker, the ``judge`` and the ``expected`` values.
+
+Tests are written once for every framework. A test builds its inputs with NumPy,
+asks the ``judge`` to run a piece of the submission on them (in the sandboxed worker,
+never in this process), and compares the arrays that come back with ``expected``
+values recorded from the reference solution by ``course build``::
+
+    @task("sdpa")
+    def test_weights_sum_to_one(judge, expected):
+        rng = np.random.default_rng(0)
+        q = rng.standard_normal((2, 3, 4, 8), dtype=np.float32)
+        out = judge.function("scaled_dot_product_attention")(
+            query=q, key=q, value=q, returns=("output", "weights"))
+        expected.check(out)
+
+``judge.function(name)`` calls a function of the submission; ``judge.module(name,
+init=..., weights=...)`` builds a module, loads canonical weights into it and calls it.
+Canonical weights are NumPy arrays in the layout described in
+:mod:`coursepack.layouts`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from .diagnose import ATOL, RTOL, GradingFailure, compare
+
+__all__ = ["task", "GradingFailure", "ATOL", "RTOL", "require", "key_mask", "Judge", "Expected"]
+
+
+def task(task_id: str):
+    """Mark a test as part of a task of ``course.toml`` (its points come from there)."""
+    return pytest.mark.task(task_id)
+
+
+def key_mask(lengths, length: int) -> np.ndarray:
+    """(B, length) bool: True for the first ``lengths[b]`` positions of row b (real tokens)."""
+    return np.arange(length)[None, :] < np.asarray(lengths)[:, None]
+
+
+def require(condition: bool, message: str) -> None:
+    """Fail the test with ``message`` (shown to the student) unless ``condition`` holds."""
+    if not condition:
+        raise GradingFailure(message)
+
+
+class Judge:
+    """Runs pieces of the submission in the worker and returns plain NumPy arrays."""
+
+    def __init__(self, session, framework: str, visibility: str, timeout: float):
+        self._session = session
+        self.framework = framework
+        self.visibility = visibility
+        self.timeout = timeout
+
+    def shared(self, name: str):
+        """The course's trusted copy of a shared module (e.g. ``toylang``), for the test's own use."""
+        return self._session.shared_module(name)
+
+    def target(self, name: str) -> str:
+        """``module:symbol`` of the submission's ``name`` in this framework (for :meth:`run`)."""
+        return self._session.target(name, self.framework)
+
+    def function(self, name: str):
+        """A callable that runs the submission's function ``name`` on keyword arguments."""
+        target = self._session.target(name, self.framework)
+
+        def call(*, returns=("output",), grad_inputs=(), cotangents=None, seed=0, **kwargs):
+            arrays, args = _split(kwargs)
+            return self.run(steps=[{"call": target, "args": args, "save": "out"}],
+                            returns=_returns(returns), arrays=arrays,
+                            grad=_grad(grad_inputs, cotangents, False, arrays), seed=seed)
+        return call
+
+    def module(self, name: str, *, init: dict, weights: dict[str, np.ndarray] | None = None,
+               mode: str = "eval", seed: int = 0) -> "ModuleHandle":
+        """A handle on ``name(**init)`` with canonical ``weights`` loaded (eval mode by default)."""
+        return ModuleHandle(self, self._session.target(name, self.framework), init, weights or {}, mode, seed)
+
+    def run(self, *, steps: list[dict], returns: dict[str, str], arrays: dict[str, np.ndarray],
+            build: dict | None = None, grad: dict | None = None, seed: int = 0,
+            timeout: float | None = None) -> dict[str, np.ndarray]:
+        """Low-level call: the request format of the worker (see runtime/torch_adapter.py)."""
+        request = {"framework": self.framework, "seed": seed, "build": build, "steps": steps,
+                   "returns": returns, "grad": grad}
+        result = self._session.call(self.framework, request, arrays, timeout or self.timeout)
+        if not result.ok:
+            raise GradingFailure(_explain(result, self.visibility))
+        return result.outputs
+
+
+class ModuleHandle:
+    def __init__(self, judge: Judge, target: str, init: dict, weights: dict, mode: str, seed: int):
+        self.judge, self.target, self.init, self.weights = judge, target, init, weights
+        self.mode, self.seed = mode, seed
+
+    def __call__(self, *, returns=("output",), method: str | None = None, grad_inputs=(),
+                 grad_params: bool = False, cotangents: dict | None = None, **kwargs):
+        arrays, args = _split(kwargs)
+        arrays.update({f"w:{k}": np.asarray(v) for k, v in self.weights.items()})
+        call = "model" if method is None else f"model.{method}"
+        return self.judge.run(
+            build={"target": self.target, "kwargs": self.init, "mode": self.mode},
+            steps=[{"call": call, "args": args, "save": "out"}],
+            returns=_returns(returns), arrays=arrays,
+            grad=_grad(grad_inputs, cotangents, grad_params, arrays), seed=self.seed)
+
+
+    def calls(self, *, grad_inputs=(), grad_params: bool = False, cotangents: dict | None = None,
+              **named):
+        """Several method calls on one module, each result saved under its name and returned.
+
+        ``named`` maps a result name to ``(method, kwargs)``; a kwarg ``"$name"`` passes an
+        earlier result, e.g. ``logits=("mlm_logits", {"hidden": "$hidden"})``.
+        """
+        arrays = {f"w:{k}": np.asarray(v) for k, v in self.weights.items()}
+        steps = []
+        for name, (method, kwargs) in named.items():
+            step_arrays, args = _split(kwargs)
+            for key, value in step_arrays.items():
+                arrays[f"{name}.{key}"] = value
+                args[key] = f"@{name}.{key}"
+            call = "model" if method in (None, "forward") else f"model.{method}"
+            steps.append({"call": call, "args": args, "save": name})
+        return self.judge.run(
+            build={"target": self.target, "kwargs": self.init, "mode": self.mode},
+            steps=steps, returns={name: name for name in named}, arrays=arrays,
+            grad=_grad(grad_inputs, cotangents, grad_params, arrays), seed=self.seed)
+
+
+class Expected:
+    """Reference values for one test, recorded by ``course build`` from the solutions."""
+
+    def __init__(self, session, key: str):
+        self._session = session
+        self._key = key
+
+    def check(self, outputs: dict[str, np.ndarray], *, label: str = "", names=None,
+              atol: float = ATOL, rtol: float = RTOL) -> None:
+        """Fail with a diagnostic unless every output matches its recorded reference."""
+        names = list(names or outputs)
+        prefix = f"{self._key}/{label}/" if label else f"{self._key}/"
+        if self._session.recording:
+            for name in names:
+                self._session.record(prefix + name, outputs[name])
+            return
+        problems = []
+        for name in names:
+            want = self._session.expected_value(prefix + name)
+            problem = compare(name, outputs.get(name), want, atol=atol, rtol=rtol)
+            if problem:
+                problems.append(problem)
+        if problems:
+            raise GradingFailure(" ".join(problems))
+
+    def value(self, name: str, *, label: str = "", compute=None) -> np.ndarray:
+        """A recorded reference array (``compute()`` supplies it when recording)."""
+        key = f"{self._key}/{label}/{name}" if label else f"{self._key}/{name}"
+        if self._session.recording:
+            value = compute()
+            self._session.record(key, value)
+            return value
+        return self._session.expected_value(key)
+
+
+def _split(kwargs: dict) -> tuple[dict[str, np.ndarray], dict]:
+    """Arrays go to the worker as npz entries (@name); everything else as JSON."""
+    arrays, args = {}, {}
+    for key, value in kwargs.items():
+        if isinstance(value, np.ndarray):
+            arrays[key] = value
+            args[key] = "@" + key
+        else:
+            args[key] = value
+    return arrays, args
+
+
+def _returns(returns) -> dict[str, str]:
+    if isinstance(returns, str):
+        return {returns: "out"}
+    if len(returns) == 1:
+        return {returns[0]: "out"}
+    return {name: f"out.{i}" for i, name in enumerate(returns) if name is not None}
+
+
+def _grad(inputs, cotangents, params: bool, arrays: dict) -> dict | None:
+    if not (inputs or params):
+        return None
+    if not cotangents:
+        raise ValueError("gradient checks need cotangents={output_name: array}")
+    cots = {}
+    for name, value in cotangents.items():
+        arrays[f"cot:{name}"] = value
+        cots[name] = f"cot:{name}"
+    return {"inputs": list(inputs), "params": params, "cotangents": cots}
+
+
+_FAILURE_TEXT = {
+    "timeout": "your code did not finish in time ({message}); look for an endless loop or a "
+               "Python loop over tensor elements",
+    "crash": "the process running your code crashed: {message} (out of memory, or a native crash)",
+    "exit": "your code ended the process: {message}; remove sys.exit/os._exit/quit calls",
+    "invalid": "your code's result was not plain numeric arrays: {message}",
+    "contract": "{message}",
+}
+
+
+def _explain(result, visibility: str) -> str:
+    if result.failure == "exception":
+        where = f" at {result.where}" if result.where else ""
+        if result.exception_type == "NotImplementedError":
+            return f"not implemented yet{where}"
+        if visibility == "hidden" and result.exception_type not in ("SyntaxError", "IndentationError"):
+            # The message could carry the hidden test's inputs: show only where it happened.
+            return f"your code raised {result.exception_type}{where}"
+        return f"your code raised {result.exception_type}: {result.message}{where}"
+    return _FAILURE_TEXT.get(result.failure, "{message}").format(message=result.message)

@@ -1,0 +1,40 @@
+"""Held-out evaluation of pretraining and fine-tuning, computed by the grader itself.
+
+The grader builds the evaluation data with the course's trusted ``toylang`` module,
+sends only token ids to the submission, and scores the logits that come back. The
+submission never sees labels, and no figure it reports is believed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+IGNORE_INDEX = -100
+
+
+def masked_eval_set(toylang, n: int, seed: int, rate: float = 0.15):
+    """Sentences with ``rate`` of their real tokens replaced by [MASK], and the labels."""
+    ids, _ = toylang.make_corpus(n, seed=seed)
+    rng = np.random.default_rng(seed)
+    real = ~np.isin(ids, list(toylang.SPECIAL_IDS))
+    chosen = real & (rng.random(ids.shape) < rate)
+    masked = np.where(chosen, toylang.MASK_ID, ids)
+    labels = np.where(chosen, ids, IGNORE_INDEX)
+    return masked.astype(np.int64), labels.astype(np.int64)
+
+
+def masked_accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
+    chosen = labels != IGNORE_INDEX
+    return float((logits.argmax(-1)[chosen] == labels[chosen]).mean())
+
+
+def unigram_accuracy(corpus: np.ndarray, labels: np.ndarray, special_ids) -> float:
+    """Accuracy of always guessing the corpus's most frequent non-special token."""
+    words = corpus[~np.isin(corpus, list(special_ids))]
+    guess = np.bincount(words).argmax()
+    chosen = labels != IGNORE_INDEX
+    return float((labels[chosen] == guess).mean())
+
+
+def class_accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
+    return float((logits.argmax(-1) == labels).mean())

@@ -1,0 +1,227 @@
+"""The grader's side of the worker: start it, send requests, read plain arrays back.
+
+A :class:`Worker` owns one sandboxed worker process for one submission and framework.
+Each :meth:`Worker.call` is answered by a fresh child of that worker, so a crash, an
+``os._exit``, a segfault or a stuck loop costs only that call: on a timeout the whole
+worker (and everything it started) is killed and the next call starts a new one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from . import sandbox
+
+MAX_OUTPUT_BYTES = 256 * 2**20
+START_TIMEOUT = 120.0
+
+
+@dataclass
+class CallResult:
+    """What came back from one call: arrays, or why there are none."""
+
+    outputs: dict[str, np.ndarray] | None
+    failure: str | None = None      # timeout | crash | exit | exception | contract | invalid
+    message: str = ""               # the student's exception message (public tests only)
+    where: str | None = None        # "File ..., line N, in f" inside the submission
+    log: str = ""                   # the tail of what student code printed
+    seconds: float = 0.0
+    exception_type: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outputs is not None
+
+
+@dataclass
+class Worker:
+    framework: str
+    submission: Path                 # a folder laid out like assignments/
+    packages: set[str]               # folders of the submission to copy (e.g. course_torch)
+    shared_files: dict[str, Path]    # trusted files copied in unchanged (e.g. toylang.py)
+    hide: list[Path] = field(default_factory=list)
+    memory_mb: int = 4096
+    _proc: subprocess.Popen | None = None
+    _dir: Path | None = None
+    _counter: int = 0
+    starts: int = 0
+    peak_mb: float = 0.0             # largest resident memory of any call so far
+
+    # -- lifecycle ---------------------------------------------------------------
+    def start(self) -> None:
+        self._dir = Path(tempfile.mkdtemp(prefix="course-worker-"))
+        self._dir.chmod(0o755)
+        runtime = self._dir / "runtime"
+        runtime.mkdir()
+        pkg = resources.files("coursepack") / "runtime"
+        for name in ("course_worker.py", f"{self.framework}_adapter.py"):
+            (runtime / name).write_text(pkg.joinpath(name).read_text(encoding="utf-8"), encoding="utf-8")
+        staged = self._dir / "submission"
+        staged.mkdir()
+        for name in sorted(self.packages):
+            source = self.submission / name
+            if source.is_dir():
+                shutil.copytree(source, staged / name,
+                                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        for name, source in self.shared_files.items():
+            shutil.copy2(source, staged / name)
+        for path in (self._dir / "requests",):
+            path.mkdir()
+        for path in [self._dir, *self._dir.rglob("*")]:
+            if path.is_dir():
+                path.chmod(0o755)
+            else:
+                path.chmod(0o644)
+        argv = sandbox.worker_command(
+            [str(runtime / "course_worker.py"), "--framework", self.framework,
+             "--submission", str(staged), "--memory-mb", str(self.memory_mb)],
+            worker_dir=self._dir, hide=self.hide)
+        env = {"PATH": os.defpath, "HOME": str(self._dir), "LANG": "C.UTF-8",
+               "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
+               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "TMPDIR": str(self._dir)}
+        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine-specific BLAS fixes
+            if key in os.environ:
+                env[key] = os.environ[key]
+        self._proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            cwd=self._dir, env=env, start_new_session=True, text=True, bufsize=1)
+        self.starts += 1
+        reply = self._read_line(START_TIMEOUT)
+        if not reply or not reply.get("ready"):
+            self.close()
+            raise RuntimeError(f"the {self.framework} worker did not start; is the framework "
+                               f"installed? (pip install -e '.[{self.framework}]')")
+
+    def close(self) -> None:
+        if self._proc is not None:
+            try:
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self._proc.wait()
+            for stream in (self._proc.stdin, self._proc.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+            self._proc = None
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    def __enter__(self) -> "Worker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- calls -----------------------------------------------------------------
+    def call(self, request: dict, arrays: dict[str, np.ndarray], timeout: float) -> CallResult:
+        if self._proc is None or self._proc.poll() is not None:
+            self.close()
+            self.start()
+        self._counter += 1
+        folder = self._dir / "requests" / str(self._counter)
+        folder.mkdir()
+        (folder / "request.json").write_text(json.dumps(request), encoding="utf-8")
+        np.savez(folder / "inputs.npz", **arrays)
+        (folder / "request.json").chmod(0o644)
+        (folder / "inputs.npz").chmod(0o644)
+        sandbox.prepare_folder(folder)
+
+        began = time.monotonic()
+        try:
+            self._proc.stdin.write(json.dumps({"id": self._counter, "dir": str(folder)}) + "\n")
+            self._proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self.close()
+            return CallResult(None, "crash", "the worker process died before the call")
+        reply = self._read_line(timeout, expect_id=self._counter)
+        seconds = time.monotonic() - began
+        if reply is None:
+            self.close()  # kill everything the call started; the next call gets a new worker
+            return CallResult(None, "timeout", f"no result within {timeout:g} s", seconds=seconds)
+        self.peak_mb = max(self.peak_mb, float(reply.get("peak_kb", 0)) / 1024)
+        result = self._collect(folder, reply)
+        result.seconds = seconds
+        shutil.rmtree(folder, ignore_errors=True)
+        return result
+
+    def _collect(self, folder: Path, reply: dict) -> CallResult:
+        log = _tail(folder / "output.log")
+        outputs_file = folder / "outputs.npz"
+        if outputs_file.is_file():
+            if outputs_file.stat().st_size > MAX_OUTPUT_BYTES:
+                return CallResult(None, "invalid", "the result is too large", log=log)
+            try:
+                with np.load(outputs_file, allow_pickle=False) as data:
+                    outputs = {key: np.array(data[key]) for key in data.files}
+            except Exception as exc:  # noqa: BLE001 - any unreadable file is a failure
+                return CallResult(None, "invalid", f"the result could not be read as plain arrays ({exc})", log=log)
+            return CallResult(outputs, log=log)
+        error_file = folder / "error.json"
+        if error_file.is_file():
+            try:
+                error = json.loads(error_file.read_text(encoding="utf-8")[:20000])
+            except (ValueError, OSError):
+                error = {}
+            kind = str(error.get("kind", "exception"))
+            if kind == "contract":
+                return CallResult(None, "contract", str(error.get("message", "")), log=log)
+            return CallResult(None, "exception", str(error.get("message", "")),
+                              where=error.get("where"), log=log, exception_type=kind)
+        if reply.get("status") == "signal":
+            name = _signal_name(int(reply.get("code", 0)))
+            return CallResult(None, "crash", f"the process was killed by {name}", log=log)
+        return CallResult(None, "exit", f"the process exited (status {reply.get('code')}) "
+                          "before returning a result", log=log)
+
+    def _read_line(self, timeout: float, expect_id: int | None = None) -> dict | None:
+        """Next JSON reply from the worker, or None on timeout or a dead worker."""
+        deadline = time.monotonic() + timeout
+        stream = self._proc.stdout
+        with selectors.DefaultSelector() as selector:
+            selector.register(stream, selectors.EVENT_READ)
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not selector.select(left):
+                    return None
+                line = stream.readline()
+                if not line:
+                    return None
+                try:
+                    reply = json.loads(line)
+                except ValueError:
+                    continue
+                if expect_id is None or reply.get("id") == expect_id:
+                    return reply
+
+
+def _tail(path: Path, limit: int = 2000) -> str:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - limit))
+            return fh.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"

@@ -1,0 +1,33 @@
+"""Shared fixtures of the project's own tests."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from coursepack.config import load_course
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def course():
+    return load_course(REPO / "course.toml")
+
+
+@pytest.fixture
+def course_copy(tmp_path) -> Path:
+    """A writable copy of the course (course.toml, solutions, assignments, autograder)."""
+    dest = tmp_path / "course"
+    dest.mkdir()
+    shutil.copy2(REPO / "course.toml", dest / "course.toml")
+    for name in ("solutions", "assignments", "autograder"):
+        shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest

@@ -1,0 +1,90 @@
+"""End to end: the reference solutions get full marks, the stubs zero, through the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from coursepack.grading import grade
+
+
+@pytest.fixture(scope="module")
+def solutions_report(course):
+    report, _ = grade(course, course.solutions, frameworks=("torch",))
+    return report
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "coursepack.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_solutions_get_full_marks(course, solutions_report):
+    failed = [(t.name, t.message) for t in solutions_report.tests if not t.passed]
+    assert failed == []
+    assert solutions_report.score == pytest.approx(course.total_points)
+    for summary in solutions_report.tasks:
+        assert summary.score == pytest.approx(course.task(summary.id).points)
+        assert summary.passed >= 2  # every task has public and hidden tests
+    assert {t.visibility for t in solutions_report.tests} == {"public", "hidden"}
+
+
+def test_gradescope_results_file(course, tmp_path):
+    out = tmp_path / "results.json"
+    proc = run_cli("--course", str(course.path), "grade", str(course.solutions), "--format", "gradescope",
+                   "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    assert data["score"] == pytest.approx(100)
+    assert sum(t["max_score"] for t in data["tests"]) == pytest.approx(100)
+    for test in data["tests"]:
+        assert set(test) >= {"name", "score", "max_score", "status", "output"}
+        assert test["status"] == "passed" and test["score"] == test["max_score"]
+    assert "Isolation of student code" in data["output"]
+
+
+def test_stubs_get_zero_and_a_message_per_task(course):
+    report, _ = grade(course, course.assignments, frameworks=("torch",))
+    assert report.score == 0
+    assert report.errors == []
+    failing_tasks = {t.task for t in report.tests if not t.passed}
+    assert failing_tasks == {t.id for t in course.tasks}
+    for test in report.tests:
+        assert test.message.startswith("not implemented yet"), test.message
+        assert "course_torch/" in test.message  # points at the student's file and line
+
+
+def test_check_on_stubs_reports_hidden_tests_and_exits_1(course):
+    proc = run_cli("--course", str(course.path), "check", "sdpa", "additive")
+    assert proc.returncode == 1
+    assert "not implemented yet" in proc.stdout
+    assert "hidden test(s)" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_check_on_solutions_exits_0(course):
+    proc = run_cli("--course", str(course.path), "check", "sdpa", "multihead", "--path", str(course.solutions))
+    assert proc.returncode == 0, proc.stdout
+    assert "pass" in proc.stdout
+
+
+def test_junit_and_csv_formats(course, solutions_report):
+    from coursepack.results import to_csv, to_junit
+
+    root = ET.fromstring(to_junit(solutions_report))
+    assert int(root.get("tests")) == len(solutions_report.tests) and root.get("failures") == "0"
+    rows = to_csv(solutions_report).strip().splitlines()
+    assert rows[0].startswith("submission,framework,task,score")
+    assert rows[-1].split(",")[2:4] == ["TOTAL", "100.0"]
+
+
+def test_unknown_task_and_missing_folder_are_explained(course, tmp_path):
+    proc = run_cli("--course", str(course.path), "check", "attention")
+    assert proc.returncode == 2 and "there is no task 'attention'" in proc.stderr and "Fix:" in proc.stderr
+    proc = run_cli("--course", str(course.path), "grade", str(tmp_path / "missing"))
+    assert proc.returncode == 2 and "is not a folder" in proc.stderr
+    proc = run_cli("--course", str(course.path), "grade", str(tmp_path))
+    assert proc.returncode == 2 and "course_torch" in proc.stderr
