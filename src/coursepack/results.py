@@ -122,8 +122,8 @@ def to_gradescope(report: Report) -> str:
     """Gradescope's autograder ``results.json``: score plus one entry per test."""
     tests = [{
         "name": f"[{t.framework}] {t.task}: {t.name}",
-        "score": round(t.score, 4),
-        "max_score": round(t.max_score, 4),
+        "score": t.score,
+        "max_score": t.max_score,
         "status": "passed" if t.passed else "failed",
         "output": t.message or ("passed" if t.passed else "failed"),
         "visibility": "visible" if t.visibility == "public" else "after_published",
