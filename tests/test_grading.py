@@ -88,3 +88,40 @@ def test_unknown_task_and_missing_folder_are_explained(course, tmp_path):
     assert proc.returncode == 2 and "is not a folder" in proc.stderr
     proc = run_cli("--course", str(course.path), "grade", str(tmp_path))
     assert proc.returncode == 2 and "course_torch" in proc.stderr
+
+
+def test_status_reports_the_last_check(course_copy):
+    proc = run_cli("--course", str(course_copy), "status")
+    assert proc.returncode == 0 and "No check has been run yet" in proc.stdout
+    proc = run_cli("--course", str(course_copy), "check", "--path", str(course_copy / "solutions"))
+    assert proc.returncode == 0, proc.stdout
+    proc = run_cli("--course", str(course_copy), "status")
+    assert proc.returncode == 0
+    lines = proc.stdout.splitlines()
+    assert any(line.split()[:2] == ["pass", "sdpa"] for line in lines), proc.stdout
+    # Expected public points, counted independently: a task's points times its share of
+    # public tests among all its tests.
+    import re
+
+    hidden = json.loads((course_copy / "assignments/tests/expected/hidden_tests.json").read_text())
+    public = {}
+    for path in (course_copy / "assignments/tests").glob("test_*.py"):
+        for task_id in re.findall(r'@task\("(\w+)"\)', path.read_text()):
+            public[task_id] = public.get(task_id, 0) + 1
+    from coursepack.config import load_course
+
+    tasks = load_course(course_copy).tasks
+    want = sum(t.points * public[t.id] / (public[t.id] + hidden[t.id]) for t in tasks)
+    shown = float(re.search(r"Public points so far: ([\d.]+)", proc.stdout).group(1))
+    assert shown == pytest.approx(want, abs=0.006)
+
+
+def test_missing_framework_is_explained(course, monkeypatch):
+    import importlib.util
+
+    from coursepack.errors import CourseError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    with pytest.raises(CourseError, match=r"needs torch, which is not installed.*pip install -e '\.\[torch\]'"):
+        grade(course, course.solutions, frameworks=("torch",))

@@ -213,13 +213,14 @@ def mask_tokens(
     selects nothing, ``mask_prob=1`` selects every non-special position,
     ``replace_prob=1`` turns every selected position into [MASK], and so on.
 
-    Random draws (all from ``generator``, all of shape (B, T), in this order):
-    ``u = torch.rand`` -- a position is selected when ``u < mask_prob``;
-    ``r = torch.rand`` -- a selected position becomes [MASK] when
-    ``r < replace_prob``, a random token when
-    ``replace_prob <= r < replace_prob + random_prob``;
-    ``torch.randint(0, n_candidates, ...)`` -- the index, in increasing order
-    of ids, of the random token among the non-special ids.
+    Any correct way of drawing is accepted (the tests check the rules above
+    exactly and the rates statistically).  One simple scheme, the one the
+    reference uses: draw ``u = torch.rand`` of shape (B, T) and select where
+    ``u < mask_prob``; draw ``r = torch.rand`` and use [MASK] where
+    ``r < replace_prob``, a random token where
+    ``replace_prob <= r < replace_prob + random_prob``; draw the random token
+    as an index into the sorted non-special ids with ``torch.randint``.  Pass
+    ``generator`` to every draw so a fixed generator gives a fixed result.
 
     Args:
         input_ids: (B, T) int64 tensor; it is not modified.

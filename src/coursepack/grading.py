@@ -13,8 +13,10 @@ records the expected values (see :mod:`coursepack.snapshots`).
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
+import sys
 import shutil
 import tempfile
 import time
@@ -33,6 +35,7 @@ from .testing import Expected, Judge
 from .worker_client import CallResult, Worker
 
 MODES = ("check", "grade", "record")
+FRAMEWORK_LIBRARIES = {"torch": "torch", "tf": "tensorflow"}
 
 
 class GradingSession:
@@ -215,6 +218,10 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
         raise CourseError("is not a folder", path=submission,
                           fix="pass a folder laid out like assignments/ (or an unpacked submission)")
     for fw in frameworks:
+        library = FRAMEWORK_LIBRARIES[fw]
+        if importlib.util.find_spec(library) is None:
+            raise CourseError(f"the {fw} track needs {library}, which is not installed in this Python "
+                              f"({sys.executable})", fix=f"run `pip install -e '.[{fw}]'` in the course folder")
         if not any((submission / d).is_dir() for d in course.package_dirs(fw)):
             raise CourseError(
                 f"has none of the {fw} track's folders ({', '.join(sorted(course.package_dirs(fw)))})",
