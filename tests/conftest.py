@@ -24,10 +24,10 @@ def course():
 
 @pytest.fixture
 def course_copy(tmp_path) -> Path:
-    """A writable copy of the course (course.toml, solutions, assignments, autograder)."""
+    """A writable copy of the course (course.toml, solutions, assignments, autograder, quizzes)."""
     dest = tmp_path / "course"
     dest.mkdir()
     shutil.copy2(REPO / "course.toml", dest / "course.toml")
-    for name in ("solutions", "assignments", "autograder"):
+    for name in ("solutions", "assignments", "autograder", "quizzes"):
         shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
     return dest

@@ -32,9 +32,9 @@ def test_the_shipped_course_loads(course):
 
 
 @pytest.mark.parametrize("old, new, expect", [
-    ('points = 15', 'pointz = 15', r"unknown key 'pointz' in \[\[tasks\]\] #2.*Fix: remove it or use one of"),
-    ('points = 15', 'points = 0', r"points = 0 must be a positive number"),
-    ('points = 15', 'points = -3', r"points = -3 must be a positive number"),
+    ('points = 14', 'pointz = 14', r"unknown key 'pointz' in \[\[tasks\]\] #2.*Fix: remove it or use one of"),
+    ('points = 14', 'points = 0', r"points = 0 must be a positive number"),
+    ('points = 14', 'points = -3', r"points = -3 must be a positive number"),
     ('id = "sdpa"', 'id = "additive"', r"duplicate task id 'additive'.*unique id"),
     ('files = { torch = "course_torch/positional.py" }', 'files = { torch = "course_torch/nowhere.py" }',
      r"files.torch = 'course_torch/nowhere.py' does not exist"),

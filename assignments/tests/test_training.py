@@ -41,7 +41,7 @@ def test_pretraining_beats_unigram_baseline(judge):
         steps=[{"call": judge.target("pretrain_mlm"),
                 "args": {"model": "$model", "corpus_ids": "@corpus", "steps": STEPS, "batch_size": 128,
                          "lr": 2e-3, "seed": 0}, "save": "losses"},
-               {"call": "model.eval", "args": {}},
+               {"mode": "eval"},
                {"call": "model", "args": {"input_ids": "@masked", "key_mask": "@key_mask"}, "save": "hidden"},
                {"call": "model.mlm_logits", "args": {"hidden": "$hidden"}, "save": "logits"}],
         returns={"logits": "logits"},

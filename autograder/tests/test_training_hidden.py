@@ -34,7 +34,7 @@ def _classifier_logits(judge, toylang, pretrain: bool):
     steps += [{"call": judge.target("finetune_classifier"),
                "args": {"model": "$model", "ids": "@train_ids", "labels": "@train_labels", "steps": FINETUNE_STEPS,
                         "batch_size": 16, "lr": 1e-3, "seed": 1}},
-              {"call": "model.eval", "args": {}},
+              {"mode": "eval"},
               {"call": "model", "args": {"input_ids": "@test_ids", "key_mask": "@test_mask"}, "save": "hidden"},
               {"call": "model.classify", "args": {"hidden": "$hidden"}, "save": "logits"}]
     out = judge.run(build={"target": judge.target("MiniBert"), "kwargs": config, "mode": "train"},

@@ -100,7 +100,18 @@ def generated_files(course: Course) -> dict[Path, bytes]:
     for name in course.shared_files:
         files[course.assignments / name] = (course.solutions / name).read_bytes()
     _check_symbols(course)
+    files.update(reference_quiz_answers(course))
     return files
+
+
+def reference_quiz_answers(course: Course) -> dict[Path, bytes]:
+    """All-correct quiz answers of the reference submission (solutions/ gets full marks)."""
+    from .quiz.grading import reference_answers
+    from .quiz.progress import answers_path
+
+    return {answers_path(course.solutions, kind): (json.dumps(reference_answers(course, kind), indent=2,
+                                                              ensure_ascii=False) + "\n").encode("utf-8")
+            for kind in course.quizzes}
 
 
 def _check_symbols(course: Course) -> None:

@@ -123,18 +123,40 @@ def status(ctx):
     console = _console()
     if not path.is_file():
         console.print("No check has been run yet: run `course check`.")
-        return
-    data = json.loads(path.read_text(encoding="utf-8"))
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
-    newer = [p for p in course.assignments.rglob("*.py") if p.stat().st_mtime > path.stat().st_mtime]
-    console.print(f"Last check: {when} ({', '.join(data['frameworks'])})")
-    for s in data["tasks"]:
-        done = s["failed"] == 0 and s["passed"] > 0
-        mark = "[green]pass[/green]" if done else "[red]todo[/red]"
-        console.print(f"  {mark}  {s['id']:<18} {pts(s['score'])} / {pts(s['max_score'] - s['hidden_points_not_run'])}")
-    console.print(f"Public points so far: {pts(data['score'])}")
-    if newer:
-        console.print(f"[yellow]{len(newer)} file(s) changed since then: run `course check` again.[/yellow]")
+    else:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
+        newer = [p for p in course.assignments.rglob("*.py") if p.stat().st_mtime > path.stat().st_mtime]
+        console.print(f"Last check: {when} ({', '.join(data['frameworks'])})")
+        for s in data["tasks"]:
+            done = s["failed"] == 0 and s["passed"] > 0
+            mark = "[green]pass[/green]" if done else "[red]todo[/red]"
+            console.print(f"  {mark}  {s['id']:<18} {pts(s['score'])} / {pts(s['max_score'] - s['hidden_points_not_run'])}")
+        console.print(f"Public points so far: {pts(data['score'])}")
+        if newer:
+            console.print(f"[yellow]{len(newer)} file(s) changed since then: run `course check` again.[/yellow]")
+    _quiz_status(course, console)
+
+
+def _quiz_status(course, console) -> None:
+    from .quiz.progress import Progress, answers_path
+
+    for kind, config in course.quizzes.items():
+        path = answers_path(course.assignments, kind)
+        if not path.is_file():
+            console.print(f"Quiz {kind}: not started (`course quiz {kind}`)")
+            continue
+        try:
+            progress = Progress(**json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, TypeError):
+            console.print(f"Quiz {kind}: [red]the answers file {path} cannot be read[/red]")
+            continue
+        answered = f"{len(progress.answers)} of {len(progress.questions)} answered"
+        if progress.feedback:
+            answered += f", {sum(progress.feedback.values())} right"
+        if config.feedback == "deferred":
+            answered += f" (graded with the hidden tests, {pts(config.points)} points)"
+        console.print(f"Quiz {kind}: {answered}")
 
 
 @main.command("build")
@@ -160,6 +182,132 @@ def build_cmd(ctx, check_only, no_record):
     for path in result.written:
         click.echo(f"wrote {path.relative_to(root)}")
     click.echo(f"Build done: {len(result.written)} file(s) changed, {result.recorded} expected value(s) recorded.")
+
+
+# -- quizzes ---------------------------------------------------------------------------
+
+def _default_lang() -> str:
+    import locale
+    import os
+
+    name = os.environ.get("LC_ALL") or os.environ.get("LANG") or (locale.getlocale()[0] or "")
+    return "zh" if name.lower().startswith("zh") else "en"
+
+
+def _student_id(given: str | None) -> str:
+    import getpass
+    import os
+    import subprocess
+
+    if given:
+        return given
+    if os.environ.get("COURSE_STUDENT"):
+        return os.environ["COURSE_STUDENT"]
+    try:
+        email = subprocess.run(["git", "config", "user.email"], capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        email = ""
+    return email or getpass.getuser()
+
+
+class QuizGroup(click.Group):
+    """`course quiz pre|post` takes the quiz; other words are subcommands."""
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] in ("pre", "post"):
+            return "take", take_quiz, args
+        return super().resolve_command(ctx, args)
+
+
+@main.group(cls=QuizGroup, invoke_without_command=False)
+def quiz():
+    """Pre- and post-lecture quizzes: `course quiz pre`, `course quiz post`, validate, export."""
+
+
+@quiz.command("take", hidden=True)
+@click.argument("kind", type=click.Choice(["pre", "post"]))
+@click.option("--lang", type=click.Choice(["en", "zh"]), default=None, help="Language (default: from the locale).")
+@click.option("--answers", "answers_file", type=click.Path(path_type=Path), default=None,
+              help="Answer from a JSON file {question id: answer} instead of interactively.")
+@click.option("--student", default=None, help="Your student id (default: COURSE_STUDENT, git user.email, login).")
+@click.option("--path", "work", type=click.Path(path_type=Path), default=None,
+              help="Your work folder (default: the course's assignments/); answers are saved in it.")
+@click.pass_context
+@friendly
+def take_quiz(ctx, kind, lang, answers_file, student, work):
+    """Take the pre- or post-lecture quiz; progress is saved after every answer."""
+    from .quiz.bank import load_bank
+    from .quiz.progress import answers_path, save, start_or_resume
+    from .quiz.terminal import answer_from_file, run_interactive
+
+    course = _course(ctx.find_root())
+    config = course.quiz(kind)
+    bank = load_bank(config.bank)
+    feedback = config.feedback == "immediate"
+    if feedback and not bank.can_check:
+        raise CourseError("this copy of the bank cannot check answers", path=config.bank,
+                          fix="ask your instructor for the quiz files of the release")
+    path = answers_path(work or course.assignments, kind)
+    progress = start_or_resume(path, bank, _student_id(student), lang or _default_lang(), config.draw)
+    save(path, progress)
+    console = _console()
+    if answers_file:
+        answer_from_file(bank, progress, path, answers_file, console, feedback=feedback)
+        return
+    if not sys.stdin.isatty():
+        raise CourseError("the quiz needs a terminal to ask its questions", path=config.bank,
+                          fix="run it in a terminal, or pass --answers FILE")
+    run_interactive(bank, progress, path, console, feedback=feedback)
+
+
+@quiz.command("validate")
+@click.pass_context
+@friendly
+def validate_quiz(ctx):
+    """Check the banks: schema, answers in range, both languages, curriculum coverage."""
+    from .quiz.bank import coverage_problems, load_bank
+
+    course = _course(ctx.find_root())
+    problems = []
+    for kind, config in course.quizzes.items():
+        bank = load_bank(config.bank)
+        if not bank.has_answers:
+            problems.append(f"{config.bank}: some questions have no answer")
+        if len(bank.questions) < config.draw:
+            problems.append(f"{config.bank}: {len(bank.questions)} questions, fewer than draw = {config.draw}")
+        problems += coverage_problems(bank)
+        click.echo(f"{config.bank.relative_to(course.root)}: quiz {bank.id}, {len(bank.questions)} questions, "
+                   f"{config.draw} drawn per student")
+    if problems:
+        for problem in problems:
+            click.echo(f"  ! {problem}", err=True)
+        sys.exit(1)
+    click.echo("All quiz banks are valid.")
+
+
+@quiz.command("export")
+@click.option("--format", "fmt", type=click.Choice(["quiz-app", "gift"]), required=True)
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="File to write (default: stdout).")
+@click.pass_context
+@friendly
+def export_quiz(ctx, fmt, lang, out):
+    """Export both banks: the curriculum quiz app's JSON or Moodle GIFT."""
+    from .quiz.bank import load_bank
+    from .quiz.export import to_gift, to_quiz_app
+
+    course = _course(ctx.find_root())
+    banks = [load_bank(c.bank) for c in course.quizzes.values()]
+    for bank in banks:
+        if not bank.has_answers:
+            raise CourseError("exports need the instructor's bank with answers", path=bank.path,
+                              fix="run this in the instructor's copy of the course")
+    text = (to_quiz_app if fmt == "quiz-app" else to_gift)(banks, lang)
+    if out:
+        write_atomic(out, text)
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(text, nl=False)
 
 
 if __name__ == "__main__":

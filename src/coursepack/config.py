@@ -27,7 +27,9 @@ _TASK_KEYS = {
     "id", "title", "idea", "points", "time_limit", "files", "symbols",
     "public_tests", "hidden_tests",
 }
-_TOP_KEYS = {"course", "limits", "tasks"}
+_TOP_KEYS = {"course", "limits", "tasks", "quizzes"}
+_QUIZ_KEYS = {"bank", "draw", "feedback", "points"}
+QUIZ_KINDS = ("pre", "post")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,17 @@ class Task:
 
 
 @dataclass(frozen=True)
+class QuizConfig:
+    """One quiz of ``[quizzes.pre]`` / ``[quizzes.post]``."""
+
+    kind: str
+    bank: Path          # the instructor's bank (with answers)
+    draw: int           # questions each student gets
+    feedback: str       # immediate (pre-lecture) | deferred (graded later)
+    points: float
+
+
+@dataclass(frozen=True)
 class Course:
     """The validated contents of ``course.toml``; paths are absolute."""
 
@@ -66,6 +79,7 @@ class Course:
     time_limit: float
     memory_mb: int
     tasks: tuple[Task, ...] = field(default_factory=tuple)
+    quizzes: dict[str, QuizConfig] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -73,7 +87,13 @@ class Course:
 
     @property
     def total_points(self) -> float:
-        return sum(t.points for t in self.tasks)
+        return sum(t.points for t in self.tasks) + sum(q.points for q in self.quizzes.values())
+
+    def quiz(self, kind: str) -> QuizConfig:
+        if kind not in self.quizzes:
+            raise CourseError(f"this course has no {kind}-lecture quiz", path=self.path,
+                              fix=f"add a [quizzes.{kind}] table")
+        return self.quizzes[kind]
 
     def task(self, task_id: str) -> Task:
         for t in self.tasks:
@@ -232,8 +252,10 @@ def _parse(raw: dict, path: Path) -> Course:
             **tests,
         ))
 
+    quizzes = _parse_quizzes(raw.get("quizzes", {}), root, path)
     return Course(
         path=path,
+        quizzes=quizzes,
         id=_get(course, "id", str, "[course]", path),
         title=_get(course, "title", str, "[course]", path),
         frameworks=frameworks,
@@ -247,6 +269,32 @@ def _parse(raw: dict, path: Path) -> Course:
         memory_mb=memory_mb,
         tasks=tuple(tasks),
     )
+
+
+def _parse_quizzes(raw, root: Path, path: Path) -> dict[str, QuizConfig]:
+    if not isinstance(raw, dict):
+        raise CourseError("[quizzes] must be a table", path=path, fix="use [quizzes.pre] and [quizzes.post]")
+    quizzes = {}
+    for kind, table in raw.items():
+        where = f"[quizzes.{kind}]"
+        if kind not in QUIZ_KINDS:
+            raise CourseError(f"unknown quiz {where}", path=path, fix="use [quizzes.pre] or [quizzes.post]")
+        if not isinstance(table, dict):
+            raise CourseError(f"{where} must be a table", path=path)
+        _no_unknown(table, _QUIZ_KEYS, where, path)
+        feedback = table.get("feedback", "immediate" if kind == "pre" else "deferred")
+        if feedback not in ("immediate", "deferred"):
+            raise CourseError(f"{where} feedback = {feedback!r}", path=path, fix='use "immediate" or "deferred"')
+        draw = _get(table, "draw", int, where, path)
+        if draw <= 0:
+            raise CourseError(f"{where} draw = {draw} must be positive", path=path, fix="draw at least one question")
+        points = table.get("points", 0)
+        if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
+            raise CourseError(f"{where} points = {points!r} must be a number >= 0", path=path,
+                              fix="use 0 for an ungraded quiz")
+        quizzes[kind] = QuizConfig(kind=kind, bank=root / _get(table, "bank", str, where, path), draw=draw,
+                                   feedback=feedback, points=points)
+    return quizzes
 
 
 def _table(raw: dict, key: str, path: Path) -> dict:

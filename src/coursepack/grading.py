@@ -217,7 +217,13 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
     if not submission.is_dir():
         raise CourseError("is not a folder", path=submission,
                           fix="pass a folder laid out like assignments/ (or an unpacked submission)")
-    for fw in frameworks:
+    code_tasks = {t.id for t in course.tasks}
+    if tasks is not None:
+        unknown = set(tasks) - code_tasks - {f"quiz-{k}" for k in course.quizzes}
+        if unknown:
+            course.task(sorted(unknown)[0])  # raises with the list of task ids
+        code_tasks &= set(tasks)
+    for fw in frameworks if code_tasks else ():
         library = FRAMEWORK_LIBRARIES[fw]
         if importlib.util.find_spec(library) is None:
             raise CourseError(f"the {fw} track needs {library}, which is not installed in this Python "
@@ -226,7 +232,7 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
             raise CourseError(
                 f"has none of the {fw} track's folders ({', '.join(sorted(course.package_dirs(fw)))})",
                 path=submission, fix="pass the folder that contains them (like assignments/)")
-    if mode != "check" and not course.hidden_tests.is_dir():
+    if mode != "check" and code_tasks and not course.hidden_tests.is_dir():
         raise CourseError("this copy of the course has no hidden tests (it is a student release)",
                           path=course.hidden_tests, fix="use `course check` here; grading needs the instructor's copy")
     began = time.monotonic()
@@ -255,7 +261,9 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
         saved = {k: os.environ.pop(k) for k in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS") if k in os.environ}
         sink = io.StringIO()
         try:
-            if quiet:
+            if not code_tasks:
+                code = 0  # only quizzes asked for: no code test to run
+            elif quiet:
                 with redirect_stdout(sink), redirect_stderr(sink):
                     code = pytest.main(args, plugins=[session])
             else:
@@ -273,7 +281,13 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
                     isolation=sandbox.isolation_level(), mode=mode, tests=session.results,
                     errors=session.errors, seconds=round(time.monotonic() - began, 2),
                     worker_peak_mb=round(session.worker_peak_mb, 1))
-    selected = [t for t in course.tasks if not tasks or t.id in tasks]
+    selected = [t for t in course.tasks if t.id in code_tasks]
     counts = session.hidden_counts if mode == "check" else {}
     report.tasks = summarise(report.tests, selected, frameworks, counts, session._weight)
+    if mode == "grade":
+        from .quiz.grading import grade_quizzes
+
+        quiz_tests, quiz_tasks = grade_quizzes(course, submission, tasks)
+        report.tests += quiz_tests
+        report.tasks += quiz_tasks
     return report, session

@@ -51,10 +51,14 @@ def npz_bytes(values: dict[str, np.ndarray]) -> bytes:
 
 
 def sources_digest(course: Course, test_file: Path) -> str:
-    """Digest of everything a recording depends on: the test file and the solutions."""
+    """Digest of everything a recording depends on: the test file and the solutions of
+    the recording framework (plus the shared files they import)."""
     h = hashlib.sha256()
     h.update(test_file.read_bytes())
-    files = sorted(p for p in course.solutions.rglob("*.py") if "__pycache__" not in p.parts)
+    files = [course.solutions / name for name in course.shared_files]
+    for package in course.package_dirs(RECORD_FRAMEWORK):
+        files += [p for p in (course.solutions / package).rglob("*.py") if "__pycache__" not in p.parts]
+    files.sort()
     for path in files:
         h.update(str(path.relative_to(course.solutions)).encode())
         h.update(path.read_bytes())

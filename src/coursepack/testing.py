@@ -81,7 +81,7 @@ class Judge:
     def run(self, *, steps: list[dict], returns: dict[str, str], arrays: dict[str, np.ndarray],
             build: dict | None = None, grad: dict | None = None, seed: int = 0,
             timeout: float | None = None) -> dict[str, np.ndarray]:
-        """Low-level call: the request format of the worker (see runtime/torch_adapter.py)."""
+        """Low-level call: the request format of the worker (see runtime/driver.py)."""
         request = {"framework": self.framework, "seed": seed, "build": build, "steps": steps,
                    "returns": returns, "grad": grad}
         result = self._session.call(self.framework, request, arrays, timeout or self.timeout)

@@ -66,7 +66,7 @@ class Worker:
         runtime = self._dir / "runtime"
         runtime.mkdir()
         pkg = resources.files("coursepack") / "runtime"
-        for name in ("course_worker.py", f"{self.framework}_adapter.py"):
+        for name in ("course_worker.py", "driver.py", f"{self.framework}_adapter.py"):
             (runtime / name).write_text(pkg.joinpath(name).read_text(encoding="utf-8"), encoding="utf-8")
         staged = self._dir / "submission"
         staged.mkdir()
@@ -90,6 +90,7 @@ class Worker:
             worker_dir=self._dir, hide=self.hide)
         env = {"PATH": os.defpath, "HOME": str(self._dir), "LANG": "C.UTF-8",
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
+               "TF_ENABLE_ONEDNN_OPTS": "0",
                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "TMPDIR": str(self._dir)}
         for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine-specific BLAS fixes
             if key in os.environ:

@@ -50,6 +50,8 @@ def main() -> None:
 
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, here)
+    import driver
+
     adapter = __import__(f"{args.framework}_adapter")
     adapter.setup()
     sys.path.remove(here)
@@ -60,21 +62,21 @@ def main() -> None:
         if not line:
             continue
         request = json.loads(line)
-        status, code = _run_child(adapter, request["dir"], args.submission, args.memory_mb,
+        status, code = _run_child(driver, adapter, request["dir"], args.submission, args.memory_mb,
                                   (proto_in, proto_out))
         peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # largest child so far
         proto_out.write(json.dumps({"id": request["id"], "status": status, "code": code,
                                     "peak_kb": peak_kb}) + "\n")
 
 
-def _run_child(adapter, folder: str, submission: str, memory_mb: int, protocol) -> tuple[str, int]:
+def _run_child(driver, adapter, folder: str, submission: str, memory_mb: int, protocol) -> tuple[str, int]:
     pid = os.fork()
     if pid == 0:  # the child: runs student code, then exits without returning
         code = 70
         try:
             for stream in protocol:  # student code must not reach the protocol pipes
                 os.close(stream.fileno())
-            _child(adapter, folder, submission, memory_mb)
+            _child(driver, adapter, folder, submission, memory_mb)
             code = 0
         except BaseException:  # noqa: BLE001 - anything must end in os._exit
             code = 71
@@ -86,7 +88,7 @@ def _run_child(adapter, folder: str, submission: str, memory_mb: int, protocol) 
     return "exit", os.WEXITSTATUS(status)
 
 
-def _child(adapter, folder: str, submission: str, memory_mb: int) -> None:
+def _child(driver, adapter, folder: str, submission: str, memory_mb: int) -> None:
     out = os.open(os.path.join(folder, "output.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(out, 1)
     os.dup2(out, 2)
@@ -107,8 +109,8 @@ def _child(adapter, folder: str, submission: str, memory_mb: int) -> None:
     with np.load("inputs.npz", allow_pickle=False) as data:
         arrays = {key: data[key] for key in data.files}
     try:
-        outputs = adapter.handle(request, arrays)
-    except adapter.ContractError as exc:
+        outputs = driver.handle(adapter, request, arrays)
+    except driver.ContractError as exc:
         _write_error("contract", str(exc), None)
         return
     except BaseException as exc:  # noqa: BLE001 - report every student failure

@@ -1,0 +1,229 @@
+"""Quiz banks: load and validate the TOML files in ``quizzes/``.
+
+A bank is one quiz (pre-lecture 118 or post-lecture 218) with a pool of questions in
+English and Chinese::
+
+    [quiz]
+    id = 118
+    kind = "pre"                         # pre | post
+    title = { en = "...", zh = "..." }
+
+    [[questions]]
+    id = "pre-attention-weighting"       # stable and unique in the bank
+    type = "single"                      # single | multiple | truefalse | numeric
+    section = "attention"                # the lesson section it tests (SECTIONS)
+    curriculum = "weighting"             # optional: the curriculum idea it covers
+    prompt = { en = "...", zh = "..." }
+    options = { en = ["..."], zh = ["..."] }   # single and multiple only
+    answer = 1                           # index | [indices] | true/false | number
+    tolerance = 0.0                      # numeric only
+    explanation = { en = "...", zh = "..." }
+
+A student's copy of a bank has no ``answer``: it carries ``answer_hash`` and the bank a
+``salt`` instead (see :mod:`coursepack.quiz.keys`).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import CourseError
+
+LANGS = ("en", "zh")
+TYPES = ("single", "multiple", "truefalse", "numeric")
+KINDS = {"pre": 118, "post": 218}
+SECTIONS = {
+    "seq2seq-bottleneck": "A single encoder state forgets the start of long sentences",
+    "attention": "Attention weighs each input state's influence on each output (alignment matrix)",
+    "rnn-parallelism": "Why RNNs are hard to parallelise",
+    "positional-encoding": "Position: implicit in an RNN, explicit in a transformer; learned vs sinusoidal",
+    "self-attention": "Self-attention and what it captures",
+    "multi-head": "Multi-head attention and why several heads",
+    "encoder-decoder-attention": "The places attention is used in a transformer",
+    "scaled-dot-product": "Scaled dot-product attention: the sqrt(d_k) scale, masking",
+    "bert": "BERT: the name, sizes, masked-word pretraining, fine-tuning as transfer learning",
+    "variants": "Variants: DistilBERT, BigBird, GPT",
+}
+CURRICULUM = {
+    "pre": ("weighting", "bert-acronym", "relative-position"),
+    "post": ("positional-embedding-combines", "multi-head-purpose", "attention-two-places"),
+}
+_QUIZ_KEYS = {"id", "kind", "title", "salt"}
+_QUESTION_KEYS = {"id", "type", "section", "curriculum", "prompt", "options", "answer", "answer_hash",
+                  "tolerance", "explanation", "explanation_sealed"}
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: str
+    section: str
+    prompt: dict[str, str]
+    explanation: dict[str, str] | None     # None in a student's copy (sealed or absent)
+    options: dict[str, list[str]] = field(default_factory=dict)
+    answer: object = None            # None in a student's copy
+    answer_hash: str | None = None
+    tolerance: float = 0.0
+    curriculum: str | None = None
+    explanation_sealed: dict[str, str] | None = None
+
+    @property
+    def option_count(self) -> int:
+        return 2 if self.type == "truefalse" else len(self.options.get("en", []))
+
+
+@dataclass(frozen=True)
+class Bank:
+    path: Path
+    id: int
+    kind: str
+    title: dict[str, str]
+    questions: tuple[Question, ...]
+    salt: str | None = None
+
+    @property
+    def has_answers(self) -> bool:
+        return all(q.answer is not None for q in self.questions)
+
+    @property
+    def can_check(self) -> bool:
+        """True when answers can be checked here: a readable key or salted hashes."""
+        return all(q.answer is not None or (q.answer_hash and self.salt) for q in self.questions)
+
+    def question(self, qid: str) -> Question:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        raise KeyError(qid)
+
+
+def load_bank(path: Path) -> Bank:
+    """Read and validate a bank (TOML, or the JSON of a student copy); raise
+    :class:`CourseError` naming the file, the question and the fix."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+    except FileNotFoundError:
+        raise CourseError("quiz bank not found", path=path, fix="check [quizzes] in course.toml") from None
+    except (tomllib.TOMLDecodeError, ValueError) as exc:
+        raise CourseError(f"is not a valid bank file ({exc})", path=path,
+                          fix="correct the syntax at the line shown") from None
+    return parse_bank(raw, path)
+
+
+def parse_bank(raw: dict, path: Path) -> Bank:
+    def fail(where: str, problem: str, fix: str):
+        raise CourseError(f"{where}: {problem}", path=path, fix=fix)
+
+    unknown = set(raw) - {"quiz", "questions"}
+    if unknown:
+        fail("top level", f"unknown table {sorted(unknown)[0]!r}", "keep only [quiz] and [[questions]]")
+    quiz = raw.get("quiz")
+    if not isinstance(quiz, dict):
+        fail("top level", "missing the [quiz] table", "add [quiz] with id, kind and title")
+    if set(quiz) - _QUIZ_KEYS:
+        fail("[quiz]", f"unknown key {sorted(set(quiz) - _QUIZ_KEYS)[0]!r}", f"use only {sorted(_QUIZ_KEYS)}")
+    kind = quiz.get("kind")
+    if kind not in KINDS:
+        fail("[quiz]", f"kind = {kind!r}", 'use kind = "pre" or "post"')
+    if quiz.get("id") != KINDS[kind]:
+        fail("[quiz]", f"id = {quiz.get('id')!r} but a {kind}-lecture quiz has id {KINDS[kind]}",
+             f"set id = {KINDS[kind]}")
+    title = _texts(quiz.get("title"), "[quiz] title", fail)
+
+    items = raw.get("questions")
+    if not isinstance(items, list) or not items:
+        fail("top level", "no [[questions]]", "add questions")
+    questions, seen = [], set()
+    for index, item in enumerate(items, start=1):
+        qid = item.get("id") if isinstance(item, dict) else None
+        where = f"question {qid!r}" if qid else f"question #{index}"
+        if not isinstance(qid, str) or not qid:
+            fail(where, "has no id", 'give it id = "..." (unique, stable)')
+        if qid in seen:
+            fail(where, "duplicate id", "give every question its own id")
+        seen.add(qid)
+        extra = set(item) - _QUESTION_KEYS
+        if extra:
+            fail(where, f"unknown key {sorted(extra)[0]!r}", f"use only {sorted(_QUESTION_KEYS)}")
+        qtype = item.get("type")
+        if qtype not in TYPES:
+            fail(where, f"type = {qtype!r}", f"use one of {', '.join(TYPES)}")
+        section = item.get("section")
+        if section not in SECTIONS:
+            fail(where, f"section = {section!r} is not a lesson section", f"use one of {', '.join(SECTIONS)}")
+        curriculum = item.get("curriculum")
+        if curriculum is not None and curriculum not in CURRICULUM[kind]:
+            fail(where, f"curriculum = {curriculum!r} is not an idea of the {kind}-lecture quiz",
+                 f"use one of {', '.join(CURRICULUM[kind])} or remove it")
+        prompt = _texts(item.get("prompt"), f"{where} prompt", fail)
+        explanation = None
+        if "explanation" in item or "answer" in item:  # the instructor's bank explains every answer
+            explanation = _texts(item.get("explanation"), f"{where} explanation", fail)
+        options = {}
+        if qtype in ("single", "multiple"):
+            options = item.get("options")
+            if not isinstance(options, dict) or set(options) != set(LANGS):
+                fail(where, "options must give a list for each of en and zh", "add options = { en = [...], zh = [...] }")
+            counts = {len(options[lang]) for lang in LANGS}
+            if len(counts) != 1 or counts.pop() < 2:
+                fail(where, "options need the same number (at least 2) in every language", "align the option lists")
+            for lang in LANGS:
+                if not all(isinstance(o, str) and o.strip() for o in options[lang]):
+                    fail(where, f"an {lang} option is empty", "write every option in both languages")
+        elif "options" in item:
+            fail(where, f"a {qtype} question has no options", "remove options")
+        answer, answer_hash = item.get("answer"), item.get("answer_hash")
+        if answer is not None and answer_hash is not None:
+            fail(where, "has both answer and answer_hash", "keep answer in the instructor's bank only")
+        if answer is not None:
+            _check_answer(qtype, answer, len(options.get("en", [])), where, fail)
+        tolerance = item.get("tolerance", 0.0)
+        if qtype != "numeric" and "tolerance" in item:
+            fail(where, "tolerance is only for numeric questions", "remove it")
+        if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or tolerance < 0:
+            fail(where, f"tolerance = {tolerance!r}", "use a number >= 0")
+        questions.append(Question(id=qid, type=qtype, section=section, prompt=prompt, explanation=explanation,
+                                  options={k: list(v) for k, v in options.items()}, answer=answer,
+                                  answer_hash=answer_hash, tolerance=float(tolerance), curriculum=curriculum,
+                                  explanation_sealed=item.get("explanation_sealed")))
+    salt = quiz.get("salt")
+    if any(q.answer_hash for q in questions) and not salt:
+        fail("[quiz]", "answer hashes need the bank's salt", "rebuild the student copy with `course quiz publish`")
+    return Bank(path=path, id=quiz["id"], kind=kind, title=title, questions=tuple(questions), salt=salt)
+
+
+def _texts(value, where: str, fail) -> dict[str, str]:
+    if not isinstance(value, dict) or any(not isinstance(value.get(lang), str) or not value[lang].strip()
+                                          for lang in LANGS):
+        fail(where, "needs a non-empty text for each of en and zh", f'write {where.split()[-1]} = {{ en = "...", zh = "..." }}')
+    return {lang: value[lang] for lang in LANGS}
+
+
+def _check_answer(qtype: str, answer, n_options: int, where: str, fail) -> None:
+    if qtype == "single":
+        if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer < n_options:
+            fail(where, f"answer = {answer!r} is not an option index 0..{n_options - 1}", "use the 0-based index")
+    elif qtype == "multiple":
+        if (not isinstance(answer, list) or not answer or len(set(answer)) != len(answer)
+                or any(isinstance(a, bool) or not isinstance(a, int) or not 0 <= a < n_options for a in answer)):
+            fail(where, f"answer = {answer!r} must list distinct option indices 0..{n_options - 1}",
+                 "use e.g. answer = [0, 2]")
+        if len(answer) == n_options:
+            fail(where, "every option is correct", "add a wrong option or make it a true/false question")
+    elif qtype == "truefalse":
+        if not isinstance(answer, bool):
+            fail(where, f"answer = {answer!r}", "use answer = true or answer = false")
+    elif isinstance(answer, bool) or not isinstance(answer, (int, float)):
+        fail(where, f"answer = {answer!r} is not a number", "use a number")
+
+
+def coverage_problems(bank: Bank) -> list[str]:
+    """What a bank lacks: the curriculum ideas of its kind it leaves uncovered."""
+    covered = {q.curriculum for q in bank.questions}
+    return [f"{bank.path}: no question covers the curriculum idea {idea!r}"
+            for idea in CURRICULUM[bank.kind] if idea not in covered]

@@ -1,0 +1,67 @@
+"""A student's answers to one quiz, saved after every answer so nothing is lost.
+
+The file lives in the student's work folder (``quiz_answers/<kind>.json``), so it is
+part of what they submit. Answers are stored in the bank's original option order.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..errors import CourseError
+from ..results import write_atomic
+from .bank import Bank
+from .draw import Drawn, draw
+
+
+@dataclass
+class Progress:
+    quiz: int
+    kind: str
+    student: str
+    lang: str
+    questions: list[str]
+    orders: dict[str, list[int]]
+    answers: dict[str, object] = field(default_factory=dict)
+    feedback: dict[str, bool] = field(default_factory=dict)   # pre-lecture quiz: was it right?
+
+    @property
+    def finished(self) -> bool:
+        return all(q in self.answers for q in self.questions)
+
+    def drawn(self, bank: Bank) -> list[Drawn]:
+        return [Drawn(bank.question(q), tuple(self.orders[q])) for q in self.questions]
+
+
+def answers_path(work: Path, kind: str) -> Path:
+    return Path(work) / "quiz_answers" / f"{kind}.json"
+
+
+def start_or_resume(path: Path, bank: Bank, student: str, lang: str, count: int) -> Progress:
+    """The saved progress for this quiz, or a fresh draw for ``student``."""
+    if path.is_file():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            progress = Progress(**data)
+        except (ValueError, TypeError) as exc:
+            raise CourseError(f"the saved quiz answers cannot be read ({exc})", path=path,
+                              fix="move the file away to start the quiz again") from None
+        if progress.quiz != bank.id:
+            raise CourseError(f"the saved answers belong to quiz {progress.quiz}, not {bank.id}", path=path,
+                              fix="move the file away to start this quiz")
+        unknown = [q for q in progress.questions if q not in {x.id for x in bank.questions}]
+        if unknown:
+            raise CourseError(f"the saved answers name questions the bank no longer has ({unknown[0]})",
+                              path=path, fix="move the file away to start the quiz again")
+        progress.lang = lang or progress.lang
+        return progress
+    drawn = draw(bank, student, count)
+    return Progress(quiz=bank.id, kind=bank.kind, student=student, lang=lang,
+                    questions=[d.question.id for d in drawn],
+                    orders={d.question.id: list(d.order) for d in drawn})
+
+
+def save(path: Path, progress: Progress) -> None:
+    write_atomic(path, json.dumps(asdict(progress), indent=2, ensure_ascii=False) + "\n")

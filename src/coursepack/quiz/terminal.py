@@ -1,0 +1,218 @@
+"""The quiz in a terminal: one question at a time, arrow keys or numbers, resumable.
+
+Keys: a number picks (or, for multiple choice, ticks) an option; up/down (or k/j) move
+the cursor; space ticks the option under the cursor; Enter confirms; q quits, keeping
+every answer given so far. ``click.getchar`` reads single keys on Linux, macOS and
+Windows terminals alike (the arrow keys arrive as different codes; all are accepted).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.panel import Panel
+from rich.text import Text
+
+from ..errors import CourseError
+from .bank import Bank
+from .draw import Drawn
+from .keys import explanation, is_correct
+from .progress import Progress, save
+
+UP = {"\x1b[A", "\xe0H", "\x00H", "k"}
+DOWN = {"\x1b[B", "\xe0P", "\x00P", "j"}
+ENTER = {"\r", "\n"}
+QUIT = {"q", "Q", "\x03", "\x04"}
+
+TEXT = {
+    "en": {"question": "Question {i} of {n}", "keys_single": "number or up/down + Enter; q = save and quit",
+           "keys_multiple": "numbers or space tick options, Enter confirms; q = save and quit",
+           "numeric": "Your answer (a number, or q to save and quit)",
+           "right": "Correct.", "wrong": "Not quite.",
+           "saved": "Your answers are saved: run the same command to continue.",
+           "pick_one": "Tick at least one option.", "not_number": "Please type a number.",
+           "done_pre": "Done: {k} of {n} right.", "done_post": "Done: your {n} answers are recorded for grading.",
+           "continue": "Press any key for the next question."},
+    "zh": {"question": "第 {i} 题，共 {n} 题", "keys_single": "按数字，或用上下方向键选择后按回车；q = 保存并退出",
+           "keys_multiple": "按数字或空格勾选，回车确认；q = 保存并退出",
+           "numeric": "你的答案（输入数字，或输入 q 保存并退出）",
+           "right": "回答正确。", "wrong": "回答不正确。",
+           "saved": "答案已保存：再次运行同一命令即可继续。",
+           "pick_one": "请至少勾选一个选项。", "not_number": "请输入一个数字。",
+           "done_pre": "完成：答对 {k} 题，共 {n} 题。", "done_post": "完成：你的 {n} 个答案已记录，等待评分。",
+           "continue": "按任意键进入下一题。"},
+}
+
+
+class Quit(Exception):
+    """The student asked to stop; everything answered so far is saved."""
+
+
+def run_interactive(bank: Bank, progress: Progress, path: Path, console: Console, *, feedback: bool,
+                    getchar=click.getchar) -> bool:
+    """Ask every unanswered question; True when the quiz is complete."""
+    lang = progress.lang
+    t = TEXT[lang]
+    drawn = progress.drawn(bank)
+    try:
+        for i, item in enumerate(drawn, start=1):
+            qid = item.question.id
+            if qid in progress.answers:
+                continue
+            answer = _ask(item, i, len(drawn), lang, console, getchar)
+            progress.answers[qid] = answer
+            if feedback:
+                progress.feedback[qid] = is_correct(bank, item.question, answer)
+            save(path, progress)
+            if feedback:
+                _show_feedback(bank, item, progress.feedback[qid], answer, lang, console)
+                if i < len(drawn):
+                    console.print(Text(t["continue"], style="dim"))
+                    if getchar() in QUIT:
+                        raise Quit
+    except (Quit, KeyboardInterrupt, EOFError):
+        console.print(t["saved"])
+        return False
+    _summary(progress, console)
+    return True
+
+
+def answer_from_file(bank: Bank, progress: Progress, path: Path, answers_file: Path, console: Console, *,
+                     feedback: bool) -> None:
+    """Non-interactive: take answers from a JSON object {question id: answer}."""
+    try:
+        given = json.loads(Path(answers_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CourseError(f"cannot read the answers ({exc})", path=answers_file,
+                          fix='give a JSON object such as {"pre-bert-acronym": 1}') from None
+    if not isinstance(given, dict):
+        raise CourseError("must hold a JSON object {question id: answer}", path=answers_file,
+                          fix='give a JSON object such as {"pre-bert-acronym": 1}')
+    for item in progress.drawn(bank):
+        qid = item.question.id
+        if qid in given:
+            progress.answers[qid] = _parse_given(item, given[qid], progress.lang, answers_file)
+            if feedback:
+                progress.feedback[qid] = is_correct(bank, item.question, progress.answers[qid])
+    save(path, progress)
+    if feedback:
+        for item in progress.drawn(bank):
+            qid = item.question.id
+            if qid in progress.feedback:
+                _show_feedback(bank, item, progress.feedback[qid], progress.answers[qid], progress.lang, console)
+    _summary(progress, console)
+
+
+def _parse_given(item: Drawn, value, lang: str, source: Path):
+    """An answer from a file: original option index(es) or option text, a bool, a number."""
+    q = item.question
+
+    def index(v):
+        if isinstance(v, str):
+            texts = q.options[lang]
+            if v in texts:
+                return texts.index(v)
+            raise CourseError(f"{q.id}: {v!r} is not one of its options", path=source, fix="copy the option text exactly")
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < q.option_count:
+            raise CourseError(f"{q.id}: {v!r} is not an option index", path=source,
+                              fix=f"use 0..{q.option_count - 1} (the bank's order) or the option text")
+        return v
+
+    if q.type == "single":
+        return index(value)
+    if q.type == "multiple":
+        values = value if isinstance(value, list) else [value]
+        return sorted({index(v) for v in values})
+    if q.type == "truefalse":
+        if not isinstance(value, bool):
+            raise CourseError(f"{q.id}: answer true or false", path=source, fix="use a JSON boolean")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CourseError(f"{q.id}: answer with a number", path=source, fix="use a JSON number")
+    return value
+
+
+def _ask(item: Drawn, i: int, n: int, lang: str, console: Console, getchar):
+    t = TEXT[lang]
+    q = item.question
+    if q.type == "numeric":
+        _render(item, i, n, lang, console, cursor=None, ticked=set(), hint=None)
+        while True:
+            raw = click.prompt(t["numeric"], default="", show_default=False).strip()
+            if raw.lower() == "q":
+                raise Quit
+            try:
+                return float(raw.replace(",", "."))
+            except ValueError:
+                console.print(t["not_number"])
+    options = item.options(lang)
+    cursor, ticked, hint = 0, set(), None
+    while True:
+        _render(item, i, n, lang, console, cursor=cursor, ticked=ticked, hint=hint)
+        key = getchar()
+        hint = None
+        if key in QUIT:
+            raise Quit
+        if key in UP:
+            cursor = (cursor - 1) % len(options)
+        elif key in DOWN:
+            cursor = (cursor + 1) % len(options)
+        elif key.isdigit() and 1 <= int(key) <= len(options):
+            if q.type == "multiple":
+                ticked ^= {int(key) - 1}
+            else:
+                return _original(item, int(key) - 1)
+        elif key == " " and q.type == "multiple":
+            ticked ^= {cursor}
+        elif key in ENTER:
+            if q.type != "multiple":
+                return _original(item, cursor)
+            if not ticked:
+                hint = t["pick_one"]
+                continue
+            return sorted(_original(item, p) for p in ticked)
+
+
+def _original(item: Drawn, position: int):
+    if item.question.type == "truefalse":
+        return position == 0
+    return item.order[position]
+
+
+def _render(item: Drawn, i: int, n: int, lang: str, console: Console, *, cursor, ticked, hint) -> None:
+    t = TEXT[lang]
+    q = item.question
+    console.clear()
+    body = Text(q.prompt[lang] + "\n", style="bold")
+    if q.type != "numeric":
+        for position, option in enumerate(item.options(lang)):
+            box = ("[x] " if position in ticked else "[ ] ") if q.type == "multiple" else ""
+            pointer = "> " if position == cursor else "  "
+            style = "reverse" if position == cursor else ""
+            body.append(f"\n{pointer}{position + 1}. {box}{option}", style=style)
+        keys = t["keys_multiple"] if q.type == "multiple" else t["keys_single"]
+        body.append(f"\n\n{keys}", style="dim")
+    if hint:
+        body.append(f"\n{hint}", style="yellow")
+    console.print(Panel(body, title=t["question"].format(i=i, n=n), title_align="left"))
+
+
+def _show_feedback(bank: Bank, item: Drawn, correct: bool, given, lang: str, console: Console) -> None:
+    t = TEXT[lang]
+    console.print(Text(t["right"] if correct else t["wrong"], style="green" if correct else "red"))
+    text = explanation(bank, item.question, lang, given)
+    if text:
+        console.print(text)
+
+
+def _summary(progress: Progress, console: Console) -> None:
+    t = TEXT[progress.lang]
+    n = len(progress.questions)
+    if progress.feedback:
+        console.print(t["done_pre"].format(k=sum(progress.feedback.values()), n=n) if progress.finished
+                      else t["saved"])
+    else:
+        console.print(t["done_post"].format(n=len(progress.answers)) if progress.finished else t["saved"])

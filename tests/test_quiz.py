@@ -1,0 +1,287 @@
+"""Quiz banks, draws, answer keys, exports, grading and the interactive terminal quiz."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+
+import pytest
+
+from coursepack.config import load_course
+from coursepack.errors import CourseError
+from coursepack.grading import grade
+from coursepack.quiz.bank import CURRICULUM, SECTIONS, load_bank, parse_bank
+from coursepack.quiz.draw import draw
+from coursepack.quiz.export import to_gift, to_quiz_app
+from coursepack.quiz.grading import reference_answers
+from coursepack.quiz.keys import explanation, is_correct
+from coursepack.quiz.publish import student_copy
+
+
+@pytest.fixture(scope="module")
+def banks(course):
+    return {kind: load_bank(config.bank) for kind, config in course.quizzes.items()}
+
+
+def cli(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "coursepack.cli", *args], capture_output=True, text=True, **kwargs)
+
+
+# -- the banks ------------------------------------------------------------------------
+
+def test_banks_validate(course):
+    proc = cli("--course", str(course.path), "quiz", "validate")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "All quiz banks are valid" in proc.stdout
+
+
+def test_banks_are_large_bilingual_and_cover_the_lesson(banks):
+    sections = set()
+    for kind, bank in banks.items():
+        assert len(bank.questions) >= 16
+        assert {q.curriculum for q in bank.questions} >= set(CURRICULUM[kind])
+        assert {q.type for q in bank.questions} == {"single", "multiple", "truefalse", "numeric"}
+        for q in bank.questions:
+            assert q.prompt["en"].strip() and q.prompt["zh"].strip() and q.explanation["zh"].strip()
+            assert re.search(r"[\u4e00-\u9fff]", q.prompt["zh"]), f"{q.id}: the zh prompt has no Chinese"
+            sections.add(q.section)
+    assert sections == set(SECTIONS)
+
+
+def bank_text(**changes) -> dict:
+    question = {"id": "pre-x", "type": "single", "section": "attention", "prompt": {"en": "P", "zh": "题"},
+                "options": {"en": ["a", "b"], "zh": ["甲", "乙"]}, "answer": 1,
+                "explanation": {"en": "E", "zh": "解"}}
+    question.update(changes)
+    return {"quiz": {"id": 118, "kind": "pre", "title": {"en": "T", "zh": "标题"}}, "questions": [question]}
+
+
+@pytest.mark.parametrize("changes, message", [
+    (dict(answer=2), r"answer = 2 is not an option index 0..1"),
+    (dict(type="essay"), r"type = 'essay'.*Fix: use one of single"),
+    (dict(section="history"), r"section = 'history' is not a lesson section"),
+    (dict(prompt={"en": "P"}), r"prompt: needs a non-empty text for each of en and zh"),
+    (dict(options={"en": ["a", "b"], "zh": ["甲"]}), r"same number"),
+    (dict(type="truefalse"), r"a truefalse question has no options"),
+    (dict(type="multiple", answer=[0, 1]), r"every option is correct"),
+    (dict(curriculum="bert-layers"), r"curriculum = 'bert-layers'"),
+])
+def test_bank_mistakes_name_file_question_and_fix(tmp_path, changes, message):
+    path = tmp_path / "pre.toml"
+    with pytest.raises(CourseError, match=message) as info:
+        parse_bank(bank_text(**changes), path)
+    text = str(info.value)
+    assert str(path) in text and "question 'pre-x'" in text and "Fix:" in text
+
+
+def test_duplicate_question_ids_are_refused(tmp_path):
+    raw = bank_text()
+    raw["questions"].append(dict(raw["questions"][0]))
+    with pytest.raises(CourseError, match="duplicate id"):
+        parse_bank(raw, tmp_path / "pre.toml")
+
+
+# -- draws and keys -------------------------------------------------------------------
+
+def wrong_answer(q):
+    if q.type == "single":
+        return (q.answer + 1) % q.option_count
+    if q.type == "truefalse":
+        return not q.answer
+    if q.type == "numeric":
+        return q.answer + 10 * (q.tolerance + 1)
+    return [i for i in range(q.option_count) if i not in q.answer]
+
+
+def test_draw_is_per_student_and_stable(banks, course):
+    bank = banks["pre"]
+    n = course.quiz("pre").draw
+    first, again = draw(bank, "ada@example.org", n), draw(bank, "ada@example.org", n)
+    assert [(d.question.id, d.order) for d in first] == [(d.question.id, d.order) for d in again]
+    others = {tuple(d.question.id for d in draw(bank, f"student{i}", n)) for i in range(20)}
+    assert len(others) > 15, "different students mostly get different sheets"
+    assert {d.question.curriculum for d in first} >= set(CURRICULUM["pre"])
+    orders = [d.order for d in first if d.question.type == "single"]
+    assert any(o != tuple(range(len(o))) for o in orders), "options are shuffled"
+
+
+def test_student_copy_checks_answers_without_a_readable_key(banks, tmp_path):
+    bank = banks["pre"]
+    text = student_copy(bank, feedback=True)
+    data = json.loads(text)
+    assert all("answer" not in q and "explanation" not in q for q in data["questions"])
+    for q in bank.questions:
+        for lang in ("en", "zh"):
+            assert q.explanation[lang] not in text
+    path = tmp_path / "pre.json"
+    path.write_text(text)
+    copy = load_bank(path)
+    for q, c in zip(bank.questions, copy.questions):
+        assert is_correct(copy, c, q.answer)
+        wrong = wrong_answer(q)
+        assert not is_correct(copy, c, wrong)
+        # After any answer the explanation opens, except for a wrong numeric one.
+        assert explanation(copy, c, "en", q.answer) == q.explanation["en"]
+        if q.type != "numeric":
+            assert explanation(copy, c, "zh", wrong) == q.explanation["zh"]
+
+
+def test_post_lecture_copy_has_no_answers_or_explanations(banks):
+    bank = banks["post"]
+    text = student_copy(bank, feedback=False)
+    data = json.loads(text)
+    assert "salt" not in data["quiz"]
+    assert all(set(q) & {"answer", "answer_hash", "explanation", "explanation_sealed"} == set()
+               for q in data["questions"])
+
+
+# -- exports ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_quiz_app_export_matches_the_curriculum_shape(banks, lang, repo):
+    data = json.loads(to_quiz_app(list(banks.values()), lang))
+    reference = json.loads((repo.parent / "shared/reference/quiz-app-lesson-18.en.json").read_text()) \
+        if (repo.parent / "shared/reference").is_dir() else None
+    assert isinstance(data, list) and len(data) == 1
+    top = data[0]
+    assert set(top) == {"title", "complete", "error", "quizzes"}
+    if reference:
+        assert set(top) == set(reference[0])
+        assert set(top["quizzes"][0]) == set(reference[0]["quizzes"][0])
+    assert [q["id"] for q in top["quizzes"]] == [118, 218]
+    for quiz in top["quizzes"]:
+        assert set(quiz) == {"id", "title", "quiz"}
+        assert len(quiz["quiz"]) == len(banks["pre" if quiz["id"] == 118 else "post"].questions)
+        for item in quiz["quiz"]:
+            assert set(item) == {"questionText", "answerOptions"}
+            assert len(item["answerOptions"]) >= 2
+            assert sum(o["isCorrect"] for o in item["answerOptions"]) == 1
+            assert all(set(o) == {"answerText", "isCorrect"} and o["answerText"] for o in item["answerOptions"])
+
+
+def test_gift_export_has_one_block_per_question(banks):
+    gift = to_gift(list(banks.values()), "en")
+    blocks = [line for line in gift.splitlines() if line.startswith("::")]
+    assert len(blocks) == sum(len(b.questions) for b in banks.values())
+    for line in blocks:
+        unescaped = re.sub(r"\\.", "", line)
+        assert unescaped.count("{") == 1 and unescaped.count("}") == 1
+    numeric = next(q for q in banks["post"].questions if q.type == "numeric")
+    assert f"{{#{numeric.answer:g}:{numeric.tolerance:g} ####" in gift
+
+
+# -- grading the post-lecture quiz ------------------------------------------------------------
+
+def answer_post(course_dir, work, answers: dict, student="lin@example.org"):
+    path = work / "answers.json"
+    path.write_text(json.dumps(answers))
+    return cli("--course", str(course_dir), "quiz", "post", "--answers", str(path), "--student", student,
+               "--path", str(work))
+
+
+def test_post_quiz_all_correct_then_partial(course_copy, tmp_path):
+    course = load_course(course_copy)
+    work = tmp_path / "work"
+    work.mkdir()
+    key = reference_answers(course, "post", student="lin@example.org")
+    proc = answer_post(course_copy, work, key["answers"])
+    assert proc.returncode == 0, proc.stderr
+    assert "answers are recorded" in proc.stdout
+    report, _ = grade(course, course.solutions, frameworks=("torch",), tasks={"quiz-post"})
+    assert report.score == pytest.approx(course.quiz("post").points)  # the reference answers
+    # The student's submission: a copy of the stubs plus the answers file.
+    import shutil
+
+    shutil.copytree(course.assignments / "course_torch", work / "course_torch")
+    report, _ = grade(course, work, frameworks=("torch",), tasks={"quiz-post"})
+    (result,) = report.tests
+    assert result.passed and result.score == pytest.approx(10)
+
+    # Three wrong answers: the score is the points times the share of right answers.
+    bank = load_bank(course.quiz("post").bank)
+    wrong = dict(key["answers"])
+    for qid in key["questions"][:3]:
+        wrong[qid] = wrong_answer(bank.question(qid))
+    (work / "quiz_answers" / "post.json").unlink()
+    assert answer_post(course_copy, work, wrong).returncode == 0
+    report, _ = grade(course, work, frameworks=("torch",), tasks={"quiz-post"})
+    n = len(key["questions"])
+    assert report.tests[0].score == pytest.approx(10 * (n - 3) / n)
+    assert report.tests[0].message.startswith(f"{n - 3} of {n} answers correct")
+
+
+def test_edited_draw_gains_nothing(course_copy, tmp_path):
+    course = load_course(course_copy)
+    work = tmp_path / "work"
+    work.mkdir()
+    key = reference_answers(course, "post", student="kim@example.org")
+    key["student"] = "someone-else"  # a sheet drawn for another student
+    (work / "quiz_answers").mkdir()
+    (work / "quiz_answers" / "post.json").write_text(json.dumps(key))
+    report, _ = grade(course, work, frameworks=("torch",), tasks={"quiz-post"})
+    assert report.tests[0].score == 0 and "do not belong" in report.tests[0].message
+
+
+# -- the interactive pre-lecture quiz through a real pseudo-terminal -----------------------
+
+def test_interactive_pre_quiz_feedback_quit_and_resume(course_copy, tmp_path):
+    pexpect = pytest.importorskip("pexpect")
+    course = load_course(course_copy)
+    bank = load_bank(course.quiz("pre").bank)
+    # The student's copy: hashed answers and sealed explanations.
+    published = course_copy / "quizzes" / "pre.json"
+    published.write_text(student_copy(bank, feedback=True))
+    toml = course_copy / "course.toml"
+    toml.write_text(toml.read_text().replace('bank = "quizzes/pre.toml"', 'bank = "quizzes/pre.json"'))
+    work = tmp_path / "work"
+    args = ["-m", "coursepack.cli", "--course", str(course_copy), "quiz", "pre", "--lang", "en",
+            "--student", "pat@example.org", "--path", str(work)]
+    n = course.quiz("pre").draw
+
+    def answer_one(child, index):
+        child.expect(rf"Question {index} of {n}")
+        kind = child.expect([r"numbers or space tick", r"number or up/down", r"Your answer \(a number"])
+        if kind == 0:
+            child.send("1")
+            child.send("\r")
+        elif kind == 1:
+            child.send("\x1b[B")  # arrow down, then Enter
+            child.send("\r")
+        else:
+            child.sendline("3")
+        child.expect([r"Correct\.", r"Not quite\."])
+
+    child = pexpect.spawn(sys.executable, args, encoding="utf-8", timeout=30, dimensions=(50, 140))
+    for i in (1, 2, 3):
+        answer_one(child, i)
+        child.expect("Press any key")
+        child.send("q" if i == 3 else " ")
+    child.expect("saved")
+    child.expect(pexpect.EOF)
+    saved = json.loads((work / "quiz_answers" / "pre.json").read_text())
+    assert len(saved["answers"]) == 3 and len(saved["feedback"]) == 3
+
+    child = pexpect.spawn(sys.executable, args, encoding="utf-8", timeout=30, dimensions=(50, 140))
+    for i in range(4, n + 1):
+        answer_one(child, i)
+        if i < n:
+            child.expect("Press any key")
+            child.send(" ")
+    child.expect(rf"Done: (\d+) of {n} right")
+    right = int(child.match.group(1))
+    child.expect(pexpect.EOF)
+    saved = json.loads((work / "quiz_answers" / "pre.json").read_text())
+    assert len(saved["answers"]) == n
+    assert sum(saved["feedback"].values()) == right
+    # The feedback agrees with the instructor's key.
+    for qid, answer in saved["answers"].items():
+        assert saved["feedback"][qid] == is_correct(bank, bank.question(qid), answer)
+
+
+def test_course_file_points_cover_code_and_quizzes(course):
+    raw = tomllib.loads(course.path.read_text())
+    assert course.total_points == sum(t["points"] for t in raw["tasks"]) + sum(
+        q.get("points", 0) for q in raw["quizzes"].values())
