@@ -285,3 +285,14 @@ def test_course_file_points_cover_code_and_quizzes(course):
     raw = tomllib.loads(course.path.read_text())
     assert course.total_points == sum(t["points"] for t in raw["tasks"]) + sum(
         q.get("points", 0) for q in raw["quizzes"].values())
+
+
+def test_publish_writes_student_copies_without_answers(course, banks, tmp_path):
+    proc = cli("--course", str(course.path), "quiz", "publish", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    for kind, bank in banks.items():
+        text = (tmp_path / f"{kind}.json").read_text()
+        data = json.loads(text)
+        assert all("answer" not in q and "explanation" not in q for q in data["questions"])
+        assert all(q.explanation[lang] not in text for q in bank.questions for lang in ("en", "zh"))
+        assert load_bank(tmp_path / f"{kind}.json").can_check == (kind == "pre")

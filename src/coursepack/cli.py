@@ -285,6 +285,26 @@ def validate_quiz(ctx):
     click.echo("All quiz banks are valid.")
 
 
+@quiz.command("publish")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for the student copies.")
+@click.pass_context
+@friendly
+def publish_quiz(ctx, out):
+    """Write the students' copies of the banks: no readable answers or explanations."""
+    from .quiz.bank import load_bank
+    from .quiz.publish import student_copy
+
+    course = _course(ctx.find_root())
+    for kind, config in course.quizzes.items():
+        bank = load_bank(config.bank)
+        if not bank.has_answers:
+            raise CourseError("publishing needs the instructor's bank with answers", path=bank.path,
+                              fix="run this in the instructor's copy of the course")
+        target = Path(out) / f"{kind}.json"
+        write_atomic(target, student_copy(bank, feedback=config.feedback == "immediate"))
+        click.echo(f"wrote {target} ({'hashed answers' if config.feedback == 'immediate' else 'no answers'})")
+
+
 @quiz.command("export")
 @click.option("--format", "fmt", type=click.Choice(["quiz-app", "gift"]), required=True)
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en")
