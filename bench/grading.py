@@ -35,6 +35,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--framework", choices=["torch", "tf"], default="torch")
     args = parser.parse_args()
 
     rows = []
@@ -42,27 +43,31 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report.json"
         for _ in range(args.repeat):
-            seconds, proc = timed(course("grade", "solutions", "--format", "json", "--out", str(out)))
+            seconds, proc = timed(course("grade", "solutions", "--framework", args.framework, "--format", "json",
+                                         "--out", str(out)))
             if proc.returncode != 0:
                 sys.exit(f"grading failed:\n{proc.stderr}")
             report = json.loads(out.read_text())
             grade_times.append(seconds)
             peaks.append(report["worker_peak_mb"])
-    rows.append(("grade one submission, torch, public + hidden (s)", statistics.median(grade_times)))
+    rows.append((f"grade one submission, {args.framework}, public + hidden (s)", statistics.median(grade_times)))
     rows.append(("  score of the reference solutions", report["score"]))
     rows.append(("  isolation in force", report["isolation"]))
     rows.append(("peak memory of a process running student code (MB)", max(peaks)))
 
     check_times = []
     for _ in range(args.repeat):
-        seconds, proc = timed(course("check", "--path", "solutions"))
+        seconds, proc = timed(course("check", "--path", "solutions", "--framework", args.framework))
         check_times.append(seconds)
     rows.append(("course check, all public tests (s)", statistics.median(check_times)))
-    stub_times = [timed(course("check"))[0] for _ in range(args.repeat)]
+    stub_times = [timed(course("check", "--framework", args.framework))[0] for _ in range(args.repeat)]
     rows.append(("course check on the untouched stubs (s)", statistics.median(stub_times)))
 
     sys.path.insert(0, str(ROOT / "solutions"))
-    from course_torch.training import run_experiment
+    if args.framework == "tf":
+        from course_tf.training import run_experiment
+    else:
+        from course_torch.training import run_experiment
 
     figures = run_experiment(seed=args.seed)
     rows += [

@@ -6,11 +6,12 @@ import shutil
 from pathlib import Path
 
 
-def make_submission(course, dest: Path, base: str = "solutions") -> Path:
-    """Copy the torch track of ``solutions`` or ``assignments`` into ``dest``."""
+def make_submission(course, dest: Path, base: str = "solutions", framework: str = "torch") -> Path:
+    """Copy one track of ``solutions`` or ``assignments`` into ``dest``."""
     source = course.solutions if base == "solutions" else course.assignments
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(source / "course_torch", dest / "course_torch", ignore=shutil.ignore_patterns("__pycache__"))
+    package = f"course_{framework}"
+    shutil.copytree(source / package, dest / package, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy2(source / "toylang.py", dest / "toylang.py")
     return dest
 

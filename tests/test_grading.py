@@ -109,11 +109,14 @@ def test_status_reports_the_last_check(course_copy):
     # public tests among all its tests.
     import re
 
-    hidden = json.loads((course_copy / "assignments/tests/expected/hidden_tests.json").read_text())
-    public = {}
-    for path in (course_copy / "assignments/tests").glob("test_*.py"):
-        for task_id in re.findall(r'@task\("(\w+)"\)', path.read_text()):
-            public[task_id] = public.get(task_id, 0) + 1
+    def count(folder):
+        found = {}
+        for path in (course_copy / folder).glob("test_*.py"):
+            for task_id in re.findall(r'@task\("(\w+)"\)', path.read_text()):
+                found[task_id] = found.get(task_id, 0) + 1
+        return found
+
+    public, hidden = count("assignments/tests"), count("autograder/tests")
     from coursepack.config import load_course
 
     tasks = load_course(course_copy).tasks
@@ -131,3 +134,34 @@ def test_missing_framework_is_explained(course, monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
     with pytest.raises(CourseError, match=r"needs torch, which is not installed.*pip install -e '\.\[torch\]'"):
         grade(course, course.solutions, frameworks=("torch",))
+
+
+# -- the TensorFlow track, graded by the same tests ----------------------------------------
+
+def test_tf_solutions_full_marks_and_stubs_zero(course, solutions_report):
+    pytest.importorskip("tensorflow")
+    report, _ = grade(course, course.solutions, frameworks=("tf",))
+    failed = [(t.name, t.message) for t in report.tests if not t.passed]
+    assert failed == []
+    assert report.score == pytest.approx(course.total_points)
+    assert all(t.framework in ("tf", "quiz") for t in report.tests)
+    # One specification: the same tests ran for TensorFlow as for PyTorch.
+    names = lambda rep, fw: sorted(t.name.replace(f"[{fw}]", "") for t in rep.tests if t.framework == fw)  # noqa: E731
+    assert names(report, "tf") == names(solutions_report, "torch")
+    stubs, _ = grade(course, course.assignments, frameworks=("tf",))
+    assert stubs.score == 0 and stubs.errors == []
+    assert all(t.message.startswith("not implemented yet") and "course_tf/" in t.message
+               for t in stubs.tests if t.framework == "tf")
+
+
+def test_framework_all_grades_both_tracks_in_one_run(course):
+    pytest.importorskip("tensorflow")
+    proc = run_cli("--course", str(course.path), "grade", str(course.solutions), "--framework", "all",
+                   "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert {t["framework"] for t in data["tests"]} == {"torch", "tf", "quiz"}
+    assert data["score"] == pytest.approx(course.total_points)
+    for fw in ("torch", "tf"):  # each track carries half of the code points
+        code = sum(t["max_score"] for t in data["tasks"] if t["framework"] == fw)
+        assert code == pytest.approx(sum(t.points for t in course.tasks) / 2)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,10 +39,14 @@ def test_isolation_can_only_be_lowered(isolation):
     assert sandbox.isolation_level() == natural
 
 
-def test_namespace_command_hides_course_and_keeps_worker(tmp_path):
-    script = sandbox._mount_script(worker_dir=tmp_path / "w", hide=[Path("/srv/course"), tmp_path.parent,
-                                                                    tmp_path / "inside"])
-    assert "course-hidden /srv/course" in script
-    assert f"course-hidden {tmp_path.parent}" in script
-    assert str(tmp_path / "inside") not in script.replace(str(tmp_path / "w"), "")  # already covered
-    assert f"mount --bind /mnt/k0 {tmp_path / 'w'}" in script or f"{tmp_path / 'w'}" in script
+def test_namespace_command_hides_everything_but_the_system(tmp_path):
+    worker = tmp_path / "w"
+    script = sandbox._mount_script(worker_dir=worker, hide=[tmp_path.parent, tmp_path / "inside"])
+    hidden = re.findall(r"course-hidden (\S+)", script)
+    assert "/tmp" in hidden and "/usr" not in hidden and "/etc" not in hidden
+    assert str(tmp_path / "inside") not in hidden  # already covered by /tmp
+    assert all(not h.startswith(("/usr", "/lib", "/proc")) for h in hidden)
+    assert re.search(rf"mount --bind /mnt/k\d+ {re.escape(str(worker))}", script)  # mounted back
+    prefix = str(Path(sys.prefix).resolve())
+    if any(prefix.startswith(h + "/") for h in hidden):
+        assert re.search(rf"mount --bind /mnt/k\d+ {re.escape(prefix)}", script)

@@ -34,8 +34,9 @@ def model_config(toylang):
 @task("pretraining")
 def test_pretraining_beats_unigram_baseline(judge):
     toylang = judge.shared("toylang")
-    corpus, _ = toylang.make_corpus(20000, seed=0)
-    masked, labels = toyeval.masked_eval_set(toylang, 1000, seed=424242)
+    relabel = toyeval.scramble(toylang, seed=5)  # your model must learn the words from the corpus
+    corpus = relabel(toylang.make_corpus(20000, seed=0)[0])
+    masked, labels = map(relabel, toyeval.masked_eval_set(toylang, 1000, seed=424242))
     out = judge.run(
         build={"target": judge.target("MiniBert"), "kwargs": model_config(toylang), "mode": "train"},
         steps=[{"call": judge.target("pretrain_mlm"),

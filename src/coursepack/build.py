@@ -84,6 +84,9 @@ def make_stub(text: str, path: Path, symbol_tasks: dict[str, object]) -> str:
 
 def generated_files(course: Course) -> dict[Path, bytes]:
     """Every file ``assignments/`` must hold that comes from ``solutions/``, with its bytes."""
+    if not course.solutions.is_dir():
+        raise CourseError("there is no solutions/ folder here (a student release?)", path=course.solutions,
+                          fix="build in the instructor's copy of the course")
     symbol_tasks = {s: t for t in course.tasks for s in t.symbols}
     files: dict[Path, bytes] = {}
     for fw in course.frameworks:
@@ -135,7 +138,9 @@ def build(course: Course, *, check: bool = False, record: bool = True) -> BuildR
         else:
             if not path.is_file() or path.read_bytes() != data:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
+                tmp = path.with_name(f".{path.name}.tmp")
+                tmp.write_bytes(data)
+                tmp.replace(path)  # atomic: a stub is never half written
                 result.written.append(path)
     if check:
         result.drifted += stale_recordings(course)

@@ -55,7 +55,31 @@ def masking_problems(ids: np.ndarray, masked: np.ndarray, labels: np.ndarray, *,
                           random_prob - p_same, sigmas)
         problems += _rate("share of selected positions left unchanged", int(unchanged.sum()), k,
                           1 - replace_prob - random_prob + p_same, sigmas)
+        replaced = sel_masked[changed]
+        if replaced.size >= 100 and non_special > 1:
+            counts = np.bincount(replaced, minlength=vocab_size)
+            counts = np.delete(counts, sorted(set(special_ids)))
+            if _chi_square_too_large(counts):
+                problems.append("random replacements are not spread uniformly over the non-special tokens")
+    if 0 < mask_prob < 1:
+        # Selection must not depend on the position: compare the first and second half.
+        half = ids.shape[1] // 2
+        for name, part in (("first", np.s_[:, :half]), ("second", np.s_[:, half:])):
+            problems += _rate(f"selected fraction in the {name} half of the positions",
+                              int(selected[part][candidates[part]].sum()), int(candidates[part].sum()),
+                              mask_prob, sigmas)
     return problems
+
+
+def _chi_square_too_large(counts: np.ndarray) -> bool:
+    """Pearson's test against the uniform distribution, at about the 5-sigma level
+    (Wilson-Hilferty normal approximation of the chi-square tail)."""
+    n, bins = counts.sum(), counts.size
+    expected = n / bins
+    stat = float(((counts - expected) ** 2 / expected).sum())
+    dof = bins - 1
+    z = ((stat / dof) ** (1 / 3) - (1 - 2 / (9 * dof))) / np.sqrt(2 / (9 * dof))
+    return z > 5.0
 
 
 def _rate(what: str, hits: int, n: int, p: float, sigmas: float) -> list[str]:

@@ -90,16 +90,19 @@ def check(ctx, tasks, framework, submission):
               help="table (terminal), gradescope (results.json), junit (XML), csv or json.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Write the result here (default: standard output).")
+@click.option("--student", default=None,
+              help="Who submitted; quiz answers drawn for anyone else score 0.")
 @click.pass_context
 @friendly
-def grade(ctx, path, framework, fmt, out):
+def grade(ctx, path, framework, fmt, out, student):
     """Grade a submission folder with the public and hidden tests.
 
     PATH is any folder laid out like assignments/: `course grade solutions` must give
     full marks, `course grade assignments` (the stubs) zero.
     """
     course = _course(ctx)
-    report, _ = run_grading(course, path, frameworks=course.resolve_frameworks(framework), mode="grade")
+    report, _ = run_grading(course, path, frameworks=course.resolve_frameworks(framework), mode="grade",
+                            student=student)
     if fmt == "table":
         print_report(report, _console())
         if out:
@@ -139,7 +142,7 @@ def status(ctx):
 
 
 def _quiz_status(course, console) -> None:
-    from .quiz.progress import Progress, answers_path
+    from .quiz.progress import answers_path, read_progress
 
     for kind, config in course.quizzes.items():
         path = answers_path(course.assignments, kind)
@@ -147,9 +150,9 @@ def _quiz_status(course, console) -> None:
             console.print(f"Quiz {kind}: not started (`course quiz {kind}`)")
             continue
         try:
-            progress = Progress(**json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, TypeError):
-            console.print(f"Quiz {kind}: [red]the answers file {path} cannot be read[/red]")
+            progress = read_progress(path)
+        except CourseError as exc:
+            console.print(f"Quiz {kind}: [red]{exc}[/red]")
             continue
         answered = f"{len(progress.answers)} of {len(progress.questions)} answered"
         if progress.feedback:

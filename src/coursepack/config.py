@@ -143,6 +143,8 @@ def load_course(path: Path | str | None = None) -> Course:
         path = path / CONFIG_NAME
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise CourseError("is not UTF-8 text", path=path, fix="save the file as UTF-8") from None
     except FileNotFoundError:
         raise CourseError("file not found", path=path,
                           fix="pass the path of the course's course.toml") from None
@@ -162,7 +164,7 @@ def _parse(raw: dict, path: Path) -> Course:
     _no_unknown(limits, _LIMIT_KEYS, "[limits]", path)
     root = path.parent
 
-    frameworks = tuple(_get(course, "frameworks", list, "[course]", path))
+    frameworks = tuple(_strings(_get(course, "frameworks", list, "[course]", path), "[course] frameworks", path))
     if not frameworks:
         raise CourseError("[course] frameworks is empty", path=path,
                           fix='list at least one of "torch", "tf"')
@@ -178,7 +180,7 @@ def _parse(raw: dict, path: Path) -> Course:
     def folder(key: str) -> Path:
         value = root / _get(course, key, str, "[course]", path)
         if not value.is_dir():
-            raise CourseError(f"[course] {key} = {value.relative_to(root)!s} is not a folder",
+            raise CourseError(f"[course] {key} = {course[key]!r} is not a folder",
                               path=path, fix=f"create it or correct the path of {key}")
         return value
 
@@ -187,7 +189,7 @@ def _parse(raw: dict, path: Path) -> Course:
     # A student release has no hidden tests; only grading needs them (grading.py checks).
     hidden_tests = root / _get(course, "hidden_tests", str, "[course]", path)
     assignments = root / _get(course, "assignments", str, "[course]", path)
-    shared = tuple(course.get("shared_files", []))
+    shared = tuple(_strings(course.get("shared_files", []), "[course] shared_files", path))
     source = solutions if solutions.is_dir() else assignments  # a student release has no solutions/
     for name in shared:
         if not (source / name).is_file():
@@ -215,6 +217,7 @@ def _parse(raw: dict, path: Path) -> Course:
                               fix="give every task a unique id")
         seen.add(task_id)
         files = _get(t, "files", dict, where, path)
+        _strings(list(files.values()), f"{where} files", path)
         for fw, rel in files.items():
             if fw not in frameworks:
                 raise CourseError(f"{where} files names framework {fw!r}, not offered in [course] frameworks",
@@ -228,7 +231,7 @@ def _parse(raw: dict, path: Path) -> Course:
                                   fix=f"add files.{fw} = \"...\" to the task")
         tests = {}
         for key, base in (("public_tests", public_tests), ("hidden_tests", hidden_tests)):
-            names = _get(t, key, list, where, path)
+            names = _strings(_get(t, key, list, where, path), f"{where} {key}", path)
             if not names:
                 raise CourseError(f"{where} {key} is empty", path=path,
                                   fix="list at least one test file")
@@ -237,7 +240,7 @@ def _parse(raw: dict, path: Path) -> Course:
                     raise CourseError(f"{where} {key} lists {name!r}, which is not in {base}",
                                       path=path, fix="correct the file name or add the test file")
             tests[key] = tuple(names)
-        symbols = tuple(_get(t, "symbols", list, where, path))
+        symbols = tuple(_strings(_get(t, "symbols", list, where, path), f"{where} symbols", path))
         if not symbols:
             raise CourseError(f"{where} symbols is empty", path=path,
                               fix="name the functions or classes the task implements")
@@ -295,6 +298,17 @@ def _parse_quizzes(raw, root: Path, path: Path) -> dict[str, QuizConfig]:
         quizzes[kind] = QuizConfig(kind=kind, bank=root / _get(table, "bank", str, where, path), draw=draw,
                                    feedback=feedback, points=points)
     return quizzes
+
+
+def _strings(values, what: str, path: Path) -> list:
+    if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+        raise CourseError(f"{what} must be a list of non-empty strings (got {values!r})", path=path,
+                          fix='write it like ["a", "b"]')
+    for value in values:
+        if value.startswith("/") or ".." in Path(value).parts:
+            raise CourseError(f"{what} names {value!r}, outside the course folder", path=path,
+                              fix="use a path relative to course.toml, inside the course")
+    return values
 
 
 def _table(raw: dict, key: str, path: Path) -> dict:

@@ -107,6 +107,12 @@ class GradingSession:
             raise RuntimeError(f"no recorded expected value {rest!r} in {stem}: run `course build`")
         return values[rest]
 
+    def expected_names(self, prefix: str) -> list[str]:
+        """Output names recorded under ``prefix`` (``stem::test/[label/]``)."""
+        stem, _, rest = prefix.partition("::")
+        values = self._expected.get(stem, {})
+        return sorted(k[len(rest):] for k in values if k.startswith(rest) and "/" not in k[len(rest):])
+
     def close(self) -> None:
         for worker in self._workers.values():
             self.worker_peak_mb = max(self.worker_peak_mb, worker.peak_mb)
@@ -210,9 +216,26 @@ class GradingSession:
         return self.hidden_counts.get(task_id, 0) if self.mode == "check" else 0
 
 
+def _check_recordings(course: Course, hidden: bool) -> None:
+    """Every test file has its recorded expected values (else the course is not built)."""
+    folders = [course.public_tests] + ([course.hidden_tests] if hidden else [])
+    for folder in folders:
+        for test_file in sorted(folder.glob("test_*.py")):
+            if not (folder / snapshots.FOLDER / f"{test_file.stem}.npz").is_file():
+                raise CourseError(f"the expected values of {test_file.name} are missing", path=folder / snapshots.FOLDER,
+                                  fix="run `course build` in the instructor's copy of the course")
+    if not (course.public_tests / snapshots.FOLDER / snapshots.COUNTS_FILE).is_file():
+        raise CourseError("the count of hidden tests is missing", path=course.public_tests / snapshots.FOLDER,
+                          fix="run `course build` in the instructor's copy of the course")
+
+
 def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode: str = "grade",
-          tasks: set[str] | None = None, quiet: bool = True) -> tuple[Report, GradingSession]:
-    """Run the public (and, unless ``mode == 'check'``, hidden) tests on ``submission``."""
+          tasks: set[str] | None = None, quiet: bool = True, student: str | None = None
+          ) -> tuple[Report, GradingSession]:
+    """Run the public (and, unless ``mode == 'check'``, hidden) tests on ``submission``.
+
+    ``student``, when known, is who submitted: quiz answers drawn for anyone else score 0.
+    """
     submission = Path(submission).resolve()
     if not submission.is_dir():
         raise CourseError("is not a folder", path=submission,
@@ -235,6 +258,8 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
     if mode != "check" and code_tasks and not course.hidden_tests.is_dir():
         raise CourseError("this copy of the course has no hidden tests (it is a student release)",
                           path=course.hidden_tests, fix="use `course check` here; grading needs the instructor's copy")
+    if mode != "record" and code_tasks:
+        _check_recordings(course, hidden=mode != "check")
     began = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="course-grade-"))
     hide = [course.root, Path(tempfile.gettempdir()), submission.parent]
@@ -277,6 +302,12 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
         session.close()
         shutil.rmtree(workdir, ignore_errors=True)
 
+    for fw in frameworks:
+        for package in course.package_dirs(fw):
+            for path in sorted((submission / package).rglob("*")) if (submission / package).is_dir() else ():
+                if path.is_symlink():
+                    session.errors.append(f"{path.relative_to(submission)} is a symbolic link and was "
+                                          "ignored: submit real files")
     report = Report(course=course.id, submission=str(submission), frameworks=list(frameworks),
                     isolation=sandbox.isolation_level(), mode=mode, tests=session.results,
                     errors=session.errors, seconds=round(time.monotonic() - began, 2),
@@ -287,7 +318,7 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
     if mode == "grade":
         from .quiz.grading import grade_quizzes
 
-        quiz_tests, quiz_tasks = grade_quizzes(course, submission, tasks)
+        quiz_tests, quiz_tasks = grade_quizzes(course, submission, tasks, student)
         report.tests += quiz_tests
         report.tasks += quiz_tasks
     return report, session

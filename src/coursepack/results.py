@@ -140,6 +140,14 @@ def to_gradescope(report: Report) -> str:
     }, indent=2) + "\n"
 
 
+_CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
+
+
+def _xml_text(text: str) -> str:
+    """Student messages may hold characters XML 1.0 forbids: drop them."""
+    return text.translate(_CONTROL)
+
+
 def to_junit(report: Report) -> str:
     failures = sum(not t.passed for t in report.tests)
     lines = ['<?xml version="1.0" encoding="utf-8"?>',
@@ -158,7 +166,8 @@ def to_junit(report: Report) -> str:
             lines.append(f"    <testcase {attrs}/>")
         else:
             lines.append(f"    <testcase {attrs}>")
-            lines.append(f"      <failure message={quoteattr(t.message[:500])}>{escape(t.message)}</failure>")
+            message = _xml_text(t.message)
+            lines.append(f"      <failure message={quoteattr(message[:500])}>{escape(message)}</failure>")
             lines.append("    </testcase>")
     lines += ["  </testsuite>", "</testsuites>", ""]
     return "\n".join(lines)

@@ -76,10 +76,17 @@ def worker_command(python_args: list[str], *, worker_dir: Path, hide: list[Path]
             "sh", "-c", f"{script}\nexec {inner}"]
 
 
+# Top-level folders the worker's system needs; every other one (home folders, /work,
+# /srv, /opt, /var, /tmp...) is covered, and only the interpreter and the worker's own
+# folder are mounted back.
+SYSTEM_DIRS = {"usr", "lib", "lib32", "lib64", "libx32", "bin", "sbin", "etc", "proc", "dev", "sys", "run", "mnt"}
+
+
 def _mount_script(*, worker_dir: Path, hide: list[Path]) -> str:
     """Shell that covers ``hide`` with empty tmpfs mounts but keeps what the worker needs."""
     keep = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), worker_dir.resolve()]
-    hide = sorted({p.resolve() for p in hide}, key=lambda p: len(p.parts))
+    tops = [p for p in Path("/").iterdir() if p.name not in SYSTEM_DIRS and p.is_dir() and not p.is_symlink()]
+    hide = sorted({p.resolve() for p in [*hide, *tops]}, key=lambda p: len(p.parts))
     # A folder inside another hidden folder is already covered (and unreachable once the
     # outer one is mounted over).
     hide = [p for i, p in enumerate(hide) if not any(h in p.parents or h == p for h in hide[:i])]

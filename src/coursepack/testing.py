@@ -21,6 +21,8 @@ Canonical weights are NumPy arrays in the layout described in
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -87,6 +89,13 @@ class Judge:
         result = self._session.call(self.framework, request, arrays, timeout or self.timeout)
         if not result.ok:
             raise GradingFailure(_explain(result, self.visibility))
+        # Exactly the arrays asked for: a worker that returns fewer (or others) gains nothing.
+        wanted = set(returns)
+        if grad:
+            wanted |= {f"grad:{n}" for n in grad["inputs"]}
+        missing = sorted(wanted - set(result.outputs))
+        if missing:  # (parameter gradients are checked by name against the recording)
+            raise GradingFailure(f"your code's result lacks {', '.join(missing)}")
         return result.outputs
 
 
@@ -139,12 +148,15 @@ class Expected:
     def check(self, outputs: dict[str, np.ndarray], *, label: str = "", names=None,
               atol: float = ATOL, rtol: float = RTOL) -> None:
         """Fail with a diagnostic unless every output matches its recorded reference."""
-        names = list(names or outputs)
         prefix = f"{self._key}/{label}/" if label else f"{self._key}/"
         if self._session.recording:
-            for name in names:
+            for name in list(names or outputs):
                 self._session.record(prefix + name, outputs[name])
             return
+        # The names to compare come from the recording, never from what the worker sent.
+        names = list(names) if names else self._session.expected_names(prefix)
+        if not names:
+            raise RuntimeError(f"no recorded expected values under {prefix}: run `course build`")
         problems = []
         for name in names:
             want = self._session.expected_value(prefix + name)
@@ -206,13 +218,24 @@ _FAILURE_TEXT = {
 }
 
 
+# What the worker reports is written by the student's process: for hidden tests only
+# these shapes pass through (anything else could smuggle a hidden input into feedback).
+_WHERE = re.compile(r'^File "course_\w+(?:/\w+)*\.py", line \d{1,6}, in [\w<>]{1,80}$')
+_TYPE = re.compile(r"^[A-Za-z_]\w{0,60}$")
+
+
 def _explain(result, visibility: str) -> str:
+    hidden = visibility == "hidden"
     if result.failure == "exception":
-        where = f" at {result.where}" if result.where else ""
-        if result.exception_type == "NotImplementedError":
+        where = result.where if result.where and (not hidden or _WHERE.match(result.where)) else None
+        where = f" at {where}" if where else ""
+        kind = result.exception_type if _TYPE.match(result.exception_type or "") else "an exception"
+        if kind == "NotImplementedError":
             return f"not implemented yet{where}"
-        if visibility == "hidden" and result.exception_type not in ("SyntaxError", "IndentationError"):
-            # The message could carry the hidden test's inputs: show only where it happened.
-            return f"your code raised {result.exception_type}{where}"
-        return f"your code raised {result.exception_type}: {result.message}{where}"
+        if hidden:
+            return f"your code raised {kind}{where}"
+        return f"your code raised {kind}: {result.message}{where}"
+    if hidden and result.failure in ("contract", "invalid"):
+        return ("your code does not follow the interface its docstring describes (names, types or "
+                "shapes); the public tests show the details")
     return _FAILURE_TEXT.get(result.failure, "{message}").format(message=result.message)

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -72,26 +73,28 @@ class Worker:
         staged.mkdir()
         for name in sorted(self.packages):
             source = self.submission / name
-            if source.is_dir():
-                shutil.copytree(source, staged / name,
-                                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            if source.is_dir() and not source.is_symlink():
+                copy_regular_files(source, staged / name)
         for name, source in self.shared_files.items():
             shutil.copy2(source, staged / name)
-        for path in (self._dir / "requests",):
+        for path in (self._dir / "requests", self._dir / "home", self._dir / "tmp"):
             path.mkdir()
         for path in [self._dir, *self._dir.rglob("*")]:
             if path.is_dir():
                 path.chmod(0o755)
             else:
                 path.chmod(0o644)
+        for private in (self._dir / "home", self._dir / "tmp"):  # writable by the worker alone
+            private.chmod(0o700)
+            sandbox.prepare_folder(private)
         argv = sandbox.worker_command(
             [str(runtime / "course_worker.py"), "--framework", self.framework,
              "--submission", str(staged), "--memory-mb", str(self.memory_mb)],
             worker_dir=self._dir, hide=self.hide)
-        env = {"PATH": os.defpath, "HOME": str(self._dir), "LANG": "C.UTF-8",
+        env = {"PATH": os.defpath, "HOME": str(self._dir / "home"), "LANG": "C.UTF-8",
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
                "TF_ENABLE_ONEDNN_OPTS": "0",
-               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "TMPDIR": str(self._dir)}
+               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "TMPDIR": str(self._dir / "tmp")}
         for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine-specific BLAS fixes
             if key in os.environ:
                 env[key] = os.environ[key]
@@ -164,9 +167,11 @@ class Worker:
         log = _tail(folder / "output.log")
         outputs_file = folder / "outputs.npz"
         if outputs_file.is_file():
-            if outputs_file.stat().st_size > MAX_OUTPUT_BYTES:
-                return CallResult(None, "invalid", "the result is too large", log=log)
             try:
+                with zipfile.ZipFile(outputs_file) as archive:  # sizes before anything is unpacked
+                    unpacked = sum(info.file_size for info in archive.infolist())
+                if outputs_file.stat().st_size > MAX_OUTPUT_BYTES or unpacked > MAX_OUTPUT_BYTES:
+                    return CallResult(None, "invalid", "the result is too large", log=log)
                 with np.load(outputs_file, allow_pickle=False) as data:
                     outputs = {key: np.array(data[key]) for key in data.files}
             except Exception as exc:  # noqa: BLE001 - any unreadable file is a failure
@@ -208,6 +213,27 @@ class Worker:
                     continue
                 if expect_id is None or reply.get("id") == expect_id:
                     return reply
+
+
+def copy_regular_files(source: Path, dest: Path) -> list[Path]:
+    """Copy the regular files under ``source``; symbolic links and special files are left
+    out (a link could make the trusted grader read a file of its choosing). Returns
+    what was left out."""
+    skipped = []
+    dest.mkdir(parents=True, exist_ok=True)
+    for path in sorted(source.rglob("*")):
+        rel = path.relative_to(source)
+        if "__pycache__" in rel.parts or path.suffix == ".pyc":
+            continue
+        if path.is_symlink() or any(p.is_symlink() for p in path.parents if source in p.parents):
+            skipped.append(path)
+        elif path.is_dir():
+            (dest / rel).mkdir(parents=True, exist_ok=True)
+        elif path.is_file():
+            shutil.copyfile(path, dest / rel)
+        else:
+            skipped.append(path)
+    return skipped
 
 
 def _tail(path: Path, limit: int = 2000) -> str:

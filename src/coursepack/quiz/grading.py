@@ -7,7 +7,6 @@ the file to pick easier questions gains nothing.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 
 from ..config import Course
@@ -16,17 +15,20 @@ from ..results import TaskSummary, TestResult
 from .bank import load_bank
 from .draw import draw
 from .keys import is_correct
-from .progress import Progress, answers_path
+from .progress import Progress, answers_path, read_progress
 
 
-def grade_quizzes(course: Course, submission, only: set[str] | None = None
+def grade_quizzes(course: Course, submission, only: set[str] | None = None, student: str | None = None
                   ) -> tuple[list[TestResult], list[TaskSummary]]:
-    """One result per quiz of course.toml (or those of ``only`` named ``quiz-<kind>``)."""
+    """One result per quiz of course.toml (or those of ``only`` named ``quiz-<kind>``).
+
+    ``student``, when the grader knows who submitted (a manifest, an LMS), must be the
+    student the answers were drawn for: a classmate's answers file gains nothing."""
     tests, summaries = [], []
     for kind, config in course.quizzes.items():
         if only is not None and f"quiz-{kind}" not in only:
             continue
-        result = grade_quiz(course, submission, kind)
+        result = grade_quiz(course, submission, kind, student)
         tests.append(result)
         summaries.append(TaskSummary(id=result.task, title=f"{kind}-lecture quiz", framework="quiz",
                                      score=result.score, max_score=result.max_score,
@@ -34,19 +36,23 @@ def grade_quizzes(course: Course, submission, only: set[str] | None = None
     return tests, summaries
 
 
-def grade_quiz(course: Course, submission, kind: str) -> TestResult:
+def grade_quiz(course: Course, submission, kind: str, student: str | None = None) -> TestResult:
     config = course.quiz(kind)
     bank = load_bank(config.bank)
     path = answers_path(submission, kind)
     name = f"quiz {kind} ({bank.id})"
     base = dict(name=name, task=f"quiz-{kind}", framework="quiz", visibility="hidden",
                 max_score=float(config.points))
-    if not path.is_file():
+    if not (path.exists() or path.is_symlink()):
         return TestResult(passed=False, score=0.0, message=f"no answers: take it with `course quiz {kind}`", **base)
     try:
-        progress = Progress(**json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, TypeError) as exc:
-        return TestResult(passed=False, score=0.0, message=f"the answers file cannot be read ({exc})", **base)
+        progress = read_progress(path)
+    except CourseError as exc:
+        return TestResult(passed=False, score=0.0, message=str(exc).replace(str(path), f"quiz_answers/{kind}.json"),
+                          **base)
+    if student is not None and progress.student != student:
+        return TestResult(passed=False, score=0.0, **base,
+                          message=f"the answers were drawn for {progress.student!r}, not for {student!r}")
     expected = draw(bank, progress.student, config.draw)
     if [d.question.id for d in expected] != progress.questions:
         return TestResult(passed=False, score=0.0, **base,
@@ -56,7 +62,7 @@ def grade_quiz(course: Course, submission, kind: str) -> TestResult:
     for qid in progress.questions:
         try:
             right += is_correct(bank, bank.question(qid), progress.answers.get(qid))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, AttributeError):
             pass  # a malformed answer counts as wrong
     total = len(progress.questions)
     score = config.points * right / total if total else 0.0

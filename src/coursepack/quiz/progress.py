@@ -35,19 +35,55 @@ class Progress:
         return [Drawn(bank.question(q), tuple(self.orders[q])) for q in self.questions]
 
 
+MAX_BYTES = 1_000_000
+
+
+def read_progress(path: Path) -> Progress:
+    """A saved answers file, checked field by field; CourseError when it is not one."""
+    def bad(problem: str):
+        raise CourseError(f"is not a quiz answers file ({problem})", path=path,
+                          fix="move it away and take the quiz again")
+
+    if path.is_symlink() or not path.is_file():
+        bad("not a regular file")
+    if path.stat().st_size > MAX_BYTES:
+        bad("too large")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        bad(f"not JSON: {exc}")
+    if not isinstance(data, dict):
+        bad("not a JSON object")
+    types = {"quiz": int, "kind": str, "student": str, "lang": str, "questions": list, "orders": dict,
+             "answers": dict, "feedback": dict}
+    for key, kind in types.items():
+        if key not in data and key in ("answers", "feedback"):
+            data[key] = {}
+        if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
+            bad(f"{key} should be a {kind.__name__}")
+    extra = set(data) - set(types)
+    if extra:
+        bad(f"unknown field {sorted(extra)[0]!r}")
+    if not all(isinstance(q, str) for q in data["questions"]) or not all(
+            isinstance(v, list) and all(isinstance(i, int) for i in v) for v in data["orders"].values()):
+        bad("questions or orders malformed")
+    if set(data["orders"]) != set(data["questions"]):
+        bad("orders do not match the questions")
+    if not all(isinstance(v, bool) for v in data["feedback"].values()):
+        bad("feedback malformed")
+    if data["lang"] not in ("en", "zh"):
+        data["lang"] = "en"
+    return Progress(**data)
+
+
 def answers_path(work: Path, kind: str) -> Path:
     return Path(work) / "quiz_answers" / f"{kind}.json"
 
 
 def start_or_resume(path: Path, bank: Bank, student: str, lang: str, count: int) -> Progress:
     """The saved progress for this quiz, or a fresh draw for ``student``."""
-    if path.is_file():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            progress = Progress(**data)
-        except (ValueError, TypeError) as exc:
-            raise CourseError(f"the saved quiz answers cannot be read ({exc})", path=path,
-                              fix="move the file away to start the quiz again") from None
+    if path.exists() or path.is_symlink():
+        progress = read_progress(path)
         if progress.quiz != bank.id:
             raise CourseError(f"the saved answers belong to quiz {progress.quiz}, not {bank.id}", path=path,
                               fix="move the file away to start this quiz")

@@ -97,6 +97,8 @@ def _child(driver, adapter, folder: str, submission: str, memory_mb: int) -> Non
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     _limit(resource.RLIMIT_CORE, 0)
     _limit(resource.RLIMIT_FSIZE, 512 * 2**20)
+    if os.getuid() != 0:  # as `nobody`: no fork bombs (root would ignore the limit anyway)
+        _limit(resource.RLIMIT_NPROC, 256)
     if memory_mb:
         _limit(resource.RLIMIT_AS, memory_mb * 2**20)
     os.chdir(folder)

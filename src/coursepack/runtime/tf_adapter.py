@@ -29,11 +29,17 @@ def setup() -> None:
     import tensorflow as _tf
     import keras as _keras
 
+    from tensorflow.python.framework.ops import EagerTensor
+
     tf, keras = _tf, _keras
-    # One thread each, set before TensorFlow's runtime starts (the first op below).
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    _EAGER_TENSOR = type(tf.constant(0))
+    # One thread each. No TensorFlow op may run here: the worker forks a child per call,
+    # and a runtime started before the fork leaves tf.function in the child hanging.
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # already started (only when used inside a test process)
+        pass
+    _EAGER_TENSOR = EagerTensor
     tf.get_logger().setLevel("ERROR")
 
 
@@ -98,8 +104,10 @@ def gradients(tape, loss, inputs: dict, params: dict) -> dict[str, np.ndarray]:
     out = {}
     names = list(inputs) + list(params)
     sources = [inputs[n] for n in inputs] + [params[n] for n in params]
-    grads = tape.gradient(loss, sources, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    grads = tape.gradient(loss, sources)
     for name, g, source in zip(names, grads, sources):
+        if g is None:  # a weight the loss does not reach (e.g. the classifier for MLM logits)
+            g = tf.zeros(source.shape, dtype=source.dtype)
         if isinstance(g, tf.IndexedSlices):  # embedding lookups give sparse gradients
             g = tf.convert_to_tensor(g)
         out[name] = np.array(g.numpy())

@@ -1,0 +1,99 @@
+"""The Transformer encoder block.
+
+An encoder block refines every token's vector with two sub-layers:
+
+1. multi-head self-attention, which mixes information between positions;
+2. a position-wise feed-forward network (the same two-layer MLP applied to
+   every position independently), which transforms each vector.
+
+Each sub-layer is wrapped in a residual connection and a layer
+normalisation.  This module uses the *post-LN* arrangement of the original
+Transformer and of BERT, where the normalisation comes after the residual
+sum: ``x = LayerNorm(x + Sublayer(x))``.  (Many later models use *pre-LN*,
+``x = x + Sublayer(LayerNorm(x))``, which trains more easily when deep; the
+post-LN form is kept here so that BERT's weights can be loaded.)
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import keras
+import tensorflow as tf
+
+from .multihead import MultiHeadAttention
+
+__all__ = ["TransformerEncoderBlock"]
+
+
+class TransformerEncoderBlock(keras.layers.Layer):
+    """A post-LayerNorm Transformer encoder block, as in BERT.
+
+    With ``x`` of shape (B, T, d_model)::
+
+        h   = attention_norm(x + dropout(attention(x, key_mask=key_mask)[0]))
+        out = ff_norm(h + dropout(ff_out(gelu(ff_in(h)))))
+
+    ``gelu`` is the exact GELU, ``x * Phi(x)`` with ``Phi`` the standard
+    normal CDF (computed with erf): ``tf.nn.gelu(x, approximate=False)``,
+    not its tanh approximation.  The same ``dropout`` layer is used on both
+    sub-layer outputs; the attention layer has its own dropout on the
+    attention weights.  Pass ``training`` on to ``attention`` and to every
+    dropout call.
+
+    The LayerNorms use ``epsilon=1e-12`` by default because BERT was trained
+    with that value; with the usual 1e-5 or Keras's default 1e-3 the outputs
+    of loaded BERT weights would differ slightly from the original model's.
+
+    Attributes (their names are part of the contract):
+        attention: ``MultiHeadAttention(d_model, num_heads, dropout)``.
+        attention_norm: ``keras.layers.LayerNormalization(epsilon=eps)``.
+        ff_in: ``keras.layers.Dense(d_ff)`` (kernel (d_model, d_ff)).
+        ff_out: ``keras.layers.Dense(d_model)`` (kernel (d_ff, d_model)).
+        ff_norm: ``keras.layers.LayerNormalization(epsilon=eps)``.
+        dropout: ``keras.layers.Dropout(dropout)``.
+    """
+
+    def __init__(
+        self, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.1, eps: float = 1e-12, **kwargs
+    ):
+        """Create the sub-layers listed above.
+
+        Args:
+            d_model: model width.
+            num_heads: number of attention heads (must divide ``d_model``).
+            d_ff: hidden size of the feed-forward network (typically 4 * d_model).
+            dropout: dropout probability (attention weights and sub-layer outputs).
+            eps: epsilon of both LayerNorms.
+            **kwargs: passed to ``keras.layers.Layer`` (e.g. ``name``).
+        """
+        super().__init__(**kwargs)
+        ### BEGIN SOLUTION
+        self.attention = MultiHeadAttention(d_model, num_heads, dropout)
+        self.attention_norm = keras.layers.LayerNormalization(epsilon=eps)
+        self.ff_in = keras.layers.Dense(d_ff)
+        self.ff_out = keras.layers.Dense(d_model)
+        self.ff_norm = keras.layers.LayerNormalization(epsilon=eps)
+        self.dropout = keras.layers.Dropout(dropout)
+        ### END SOLUTION
+
+    def call(self, x: tf.Tensor, key_mask: Optional[tf.Tensor] = None, training: Optional[bool] = None) -> tf.Tensor:
+        """Apply the block.
+
+        Args:
+            x: (B, T, d_model) float tensor.
+            key_mask: optional (B, T) bool tensor, True = real token, False =
+                padding (padding keys are not attended; padding positions
+                still get an output, which later layers should ignore).
+            training: True in training (dropout active), False or None in
+                inference.
+
+        Returns:
+            (B, T, d_model) float tensor.
+        """
+        ### BEGIN SOLUTION
+        attended, _ = self.attention(x, key_mask=key_mask, training=training)
+        h = self.attention_norm(x + self.dropout(attended, training=training))
+        transformed = self.ff_out(tf.nn.gelu(self.ff_in(h), approximate=False))
+        return self.ff_norm(h + self.dropout(transformed, training=training))
+        ### END SOLUTION

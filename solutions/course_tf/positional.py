@@ -1,0 +1,109 @@
+"""Positional information for Transformers.
+
+Attention by itself ignores order: permuting the tokens of a sequence just
+permutes the outputs.  To let the model use word order, a vector that depends
+on the position is added to each token embedding.  Two classic choices:
+
+* ``sinusoidal_encoding``: the fixed sine/cosine table of *Attention is all
+  you need* (Vaswani et al., 2017); nothing to learn, and the encoding of
+  position ``pos + k`` is a linear function (a rotation) of that of ``pos``.
+* ``TokenAndPositionEmbedding``: a learned table with one vector per
+  position, as in BERT and GPT.
+
+Positions are counted from 0.  All float tensors are float32, token ids int64.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+__all__ = ["sinusoidal_encoding", "TokenAndPositionEmbedding"]
+
+
+def sinusoidal_encoding(max_len: int, d_model: int) -> tf.Tensor:
+    """The sinusoidal positional-encoding table.
+
+    Interleaved layout of Vaswani et al.: for position ``pos`` and
+    ``i = 0 .. d_model/2 - 1``::
+
+        PE[pos, 2i]     = sin(pos / 10000^(2i / d_model))
+        PE[pos, 2i + 1] = cos(pos / 10000^(2i / d_model))
+
+    so even columns hold sines, odd columns cosines, and columns ``2i`` and
+    ``2i + 1`` share the same frequency, from 1 (columns 0 and 1) down to
+    nearly 1/10000.
+
+    Args:
+        max_len: number of positions (rows), 0 .. max_len - 1.
+        d_model: embedding size (columns); must be even.
+
+    Returns:
+        (max_len, d_model) float32 tensor.  (Computing the angles in float64
+        and converting at the end is the most accurate.)
+
+    Raises:
+        ValueError: if ``d_model`` is odd (sines and cosines come in pairs).
+
+    Hint: TensorFlow tensors cannot be assigned to by slices; build the sines
+    and the cosines as two (max_len, d_model/2) tensors, then interleave them
+    with ``tf.stack(..., axis=-1)`` and a reshape.
+    """
+    ### BEGIN SOLUTION
+    if d_model % 2 != 0:
+        raise ValueError(f"d_model must be even for the sinusoidal encoding (sin/cos pairs), got {d_model}")
+    position = tf.range(max_len, dtype=tf.float64)[:, None]  # (max_len, 1)
+    two_i = tf.range(0, d_model, 2, dtype=tf.float64)  # (d_model/2,)
+    angles = position / tf.pow(tf.constant(10000.0, tf.float64), two_i / d_model)  # (max_len, d_model/2)
+    pairs = tf.stack([tf.sin(angles), tf.cos(angles)], axis=-1)  # (max_len, d_model/2, 2)
+    return tf.cast(tf.reshape(pairs, (max_len, d_model)), tf.float32)
+    ### END SOLUTION
+
+
+class TokenAndPositionEmbedding(keras.layers.Layer):
+    """Token embedding plus a learned position embedding.
+
+    ``output[b, t] = token(input_ids[b, t]) + position(t)``: the position
+    embedding is a second ``keras.layers.Embedding`` indexed by ``0 .. T-1``
+    and is broadcast over the batch.
+
+    Attributes (their names are part of the contract):
+        token: ``keras.layers.Embedding(vocab_size, d_model)``.
+        position: ``keras.layers.Embedding(max_len, d_model)``.
+    """
+
+    def __init__(self, vocab_size: int, max_len: int, d_model: int, **kwargs):
+        """Create ``token`` and ``position``.
+
+        Args:
+            vocab_size: number of token ids.
+            max_len: longest sequence the layer accepts.
+            d_model: embedding size.
+            **kwargs: passed to ``keras.layers.Layer`` (e.g. ``name``).
+        """
+        super().__init__(**kwargs)
+        ### BEGIN SOLUTION
+        self.token = keras.layers.Embedding(vocab_size, d_model)
+        self.position = keras.layers.Embedding(max_len, d_model)
+        ### END SOLUTION
+
+    def call(self, input_ids: tf.Tensor) -> tf.Tensor:
+        """Embed a batch of token ids.
+
+        Args:
+            input_ids: (B, T) int64 tensor, with T <= max_len.
+
+        Returns:
+            (B, T, d_model) float32 tensor.
+
+        Raises:
+            ValueError: if T > max_len (there is no learned vector for those
+                positions; ``self.position.input_dim`` is max_len).
+        """
+        ### BEGIN SOLUTION
+        seq_len = input_ids.shape[-1]
+        if seq_len is not None and seq_len > self.position.input_dim:
+            raise ValueError(f"sequence length {seq_len} exceeds max_len={self.position.input_dim}")
+        positions = tf.range(tf.shape(input_ids)[-1])
+        return self.token(input_ids) + self.position(positions)
+        ### END SOLUTION

@@ -1,0 +1,466 @@
+"""Pretraining and fine-tuning a MiniBert on the toy language.
+
+This is the experiment of the BERT lesson, small enough to run in seconds on
+a CPU:
+
+1. Pretrain a ``MiniBert`` with the masked-language-model objective on an
+   unlabelled ``toylang`` corpus, and compare its masked-token accuracy on
+   held-out sentences with a baseline that always predicts the most frequent
+   word.
+2. Fine-tune (a) the pretrained model and (b) the same network with its
+   initial, un-pretrained weights ("from scratch") on the same few labelled
+   sentences of ``toylang.make_classification_split``, and compare their
+   test accuracies.  The test sentences use adjectives, nouns and verbs that
+   never occur in the labelled examples, so only the pretrained model, which
+   learned from the corpus which words belong together, can do well.
+
+What to expect with the defaults (about half a minute on one CPU core): a
+masked-token accuracy around 0.26 against about 0.06 for the baseline (no
+model can get much above 0.3 here: determiners are chosen at random, and a
+content word can only be guessed up to its topic, one chance in four), and
+after fine-tuning, a test accuracy near 1.0 for the pretrained model against
+roughly chance (0.25) for the scratch model.
+
+Run ``python -m course_tf.training`` from the ``solutions`` directory, or
+call ``run_experiment(seed)``; ``toylang`` is imported as a top-level
+module, so the ``solutions`` directory must be on ``sys.path``.  Token-id
+arrays may be NumPy arrays or tensors; they are converted to int64 tensors.
+Key masks are ``ids != PAD_ID`` (True = real token).
+
+Keras creates a layer's weights the first time it is called, so a model must
+run once before an optimiser can be built for its weights: the given helper
+``build_model`` runs it, with both heads, on a few sentences.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import toylang
+
+from .bert import IGNORE_INDEX, MiniBert, mask_tokens
+
+__all__ = [
+    "mlm_loss",
+    "pretrain_mlm",
+    "finetune_classifier",
+    "masked_token_accuracy",
+    "classification_accuracy",
+    "unigram_baseline",
+    "build_model",
+    "make_model",
+    "run_experiment",
+    "main",
+]
+
+
+def _as_ids(ids) -> tf.Tensor:
+    """Token ids (NumPy array, list or tensor) as an int64 tensor."""
+    return tf.cast(tf.convert_to_tensor(ids), tf.int64)
+
+
+def _key_mask(ids: tf.Tensor) -> tf.Tensor:
+    """(B, T) bool, True where the token is not [PAD]."""
+    return tf.not_equal(ids, tf.constant(toylang.PAD_ID, ids.dtype))
+
+
+def build_model(model: MiniBert, ids=None) -> MiniBert:
+    """Create all the weights of ``model`` (given helper) and return it.
+
+    Runs the encoder and both heads (``mlm_logits`` and ``classify``) once,
+    in inference mode, on ``ids`` ((B, T) token ids; None = one toylang
+    sentence), so that every weight exists before an optimiser is built or
+    weights are copied.  Does nothing to the weights of a model that already
+    has them.
+    """
+    if ids is None:
+        ids = toylang.encode("the cat chases a dog")[None, :]
+    ids = _as_ids(ids)
+    hidden = model(ids, key_mask=_key_mask(ids), training=False)
+    model.mlm_logits(hidden)
+    model.classify(hidden, training=False)
+    return model
+
+
+def mlm_loss(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
+    """Masked-language-model loss.
+
+    The mean cross-entropy over the positions whose label is not
+    ``IGNORE_INDEX`` (each such position counts once, whatever sentence it is
+    in); the other positions contribute nothing.  If no position has a label,
+    the loss is 0 (a zero that is still connected to ``logits``, so a
+    ``tf.GradientTape`` gives zero gradients) instead of 0/0 = NaN.
+
+    Hint: ``tf.nn.sparse_softmax_cross_entropy_with_logits`` needs a valid
+    class at every position; replace the ignored labels by any valid id,
+    then weight the losses by 1 (labelled) or 0 (ignored).
+
+    Args:
+        logits: (B, T, V) float tensor, e.g. ``model.mlm_logits(hidden)``.
+        labels: (B, T) int64 tensor, the target id or ``IGNORE_INDEX``.
+
+    Returns:
+        A scalar (0-d) float32 tensor.
+    """
+    ### BEGIN SOLUTION
+    logits = tf.convert_to_tensor(logits)
+    labels = tf.cast(tf.convert_to_tensor(labels), tf.int64)
+    labelled = tf.not_equal(labels, IGNORE_INDEX)
+    safe_labels = tf.where(labelled, labels, tf.zeros_like(labels))
+    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=safe_labels, logits=logits)
+    weights = tf.cast(labelled, losses.dtype)
+    return tf.reduce_sum(losses * weights) / tf.maximum(tf.reduce_sum(weights), 1.0)
+    ### END SOLUTION
+
+
+def pretrain_mlm(model: MiniBert, corpus_ids, *, steps: int, batch_size: int, lr: float, seed: int) -> list[float]:
+    """Pretrain ``model`` with the MLM objective on a toylang corpus.
+
+    Make sure the model has its weights (``build_model(model, ...)``), then
+    create ``keras.optimizers.AdamW(learning_rate=lr, weight_decay=0.01,
+    beta_1=0.9, beta_2=0.999, epsilon=1e-8)`` (PyTorch's AdamW defaults, so
+    that both tracks of the course train alike) and a
+    ``tf.random.Generator.from_seed(seed)``.  Then, for each of ``steps``
+    steps, using that generator for every random draw:
+
+    1. draw a batch of ``min(batch_size, N)`` distinct sentences, the first
+       ``batch_size`` entries of a random permutation of ``0 .. N-1``:
+       ``tf.argsort(g.uniform([N]))[:batch_size]``;
+    2. corrupt it with ``mask_tokens`` (``vocab_size`` = the model's number of
+       token embeddings, ``model.token_embedding.input_dim``;
+       ``mask_token_id=toylang.MASK_ID``, ``special_ids=toylang.SPECIAL_IDS``,
+       default rates, ``generator=g``);
+    3. inside a ``tf.GradientTape``, run the model on the corrupted ids with
+       ``key_mask = ids != PAD_ID`` and ``training=True``, compute
+       ``mlm_loss(model.mlm_logits(hidden), labels)``; take one optimiser
+       step on the weights that received a gradient (the pooler and the
+       classifier get none: ``tape.gradient`` gives None for them, and
+       PyTorch's optimisers skip such weights too).
+
+    Wrapping step 3 in a ``tf.function`` makes it several times faster.
+    Dropout draws from Keras's own seeds: call ``keras.utils.set_random_seed``
+    before creating the model for a fully reproducible run.
+
+    Args:
+        model: a ``MiniBert`` whose vocabulary is toylang's.
+        corpus_ids: (N, T) int64 token ids (NumPy array or tensor).
+        steps: number of optimiser steps.
+        batch_size: sentences per step.
+        lr: learning rate.
+        seed: seed of the batch/masking generator.
+
+    Returns:
+        The loss of every step, as a list of ``steps`` Python floats.
+    """
+    ### BEGIN SOLUTION
+    corpus = _as_ids(corpus_ids)
+    build_model(model, corpus[:1])
+    optimizer = keras.optimizers.AdamW(
+        learning_rate=lr, weight_decay=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-8
+    )
+    generator = tf.random.Generator.from_seed(seed)
+    vocab_size = model.token_embedding.input_dim
+
+    @tf.function
+    def train_step(masked, labels):
+        with tf.GradientTape() as tape:
+            hidden = model(masked, key_mask=_key_mask(masked), training=True)
+            loss = mlm_loss(model.mlm_logits(hidden), labels)
+        variables = model.trainable_variables
+        gradients = tape.gradient(loss, variables)
+        optimizer.apply_gradients([(g, v) for g, v in zip(gradients, variables) if g is not None])
+        return loss
+
+    losses = []
+    for _ in range(steps):
+        index = tf.argsort(generator.uniform([tf.shape(corpus)[0]]))[:batch_size]
+        masked, labels = mask_tokens(
+            tf.gather(corpus, index),
+            vocab_size=vocab_size,
+            mask_token_id=toylang.MASK_ID,
+            special_ids=toylang.SPECIAL_IDS,
+            generator=generator,
+        )
+        losses.append(float(train_step(masked, labels)))
+    return losses
+    ### END SOLUTION
+
+
+def finetune_classifier(model: MiniBert, ids, labels, *, steps: int, batch_size: int, lr: float, seed: int) -> list[float]:
+    """Train ``model`` (all of it, not only the head) to classify sentences.
+
+    Same loop as ``pretrain_mlm`` (``build_model`` first, then
+    ``keras.optimizers.AdamW`` with the same settings, a
+    ``tf.random.Generator.from_seed(seed)``, each step a batch
+    ``tf.argsort(g.uniform([N]))[:batch_size]``, ``training=True``), but the
+    loss is the mean cross-entropy between ``model.classify(model(batch_ids,
+    key_mask=batch_ids != PAD_ID, training=True), training=True)`` and the
+    batch's labels.  Here the MLM head gets no gradient.
+
+    Args:
+        model: a ``MiniBert`` (pretrained or not) with ``num_classes`` outputs.
+        ids: (N, T) int64 token ids (NumPy array or tensor).
+        labels: (N,) int64 class labels in ``0 .. num_classes-1``.
+        steps: number of optimiser steps.
+        batch_size: sentences per step (the whole set when ``batch_size >= N``).
+        lr: learning rate.
+        seed: seed of the batch generator.
+
+    Returns:
+        The loss of every step, as a list of ``steps`` Python floats.
+    """
+    ### BEGIN SOLUTION
+    ids = _as_ids(ids)
+    labels = _as_ids(labels)
+    build_model(model, ids[:1])
+    optimizer = keras.optimizers.AdamW(
+        learning_rate=lr, weight_decay=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-8
+    )
+    generator = tf.random.Generator.from_seed(seed)
+
+    @tf.function
+    def train_step(batch, batch_labels):
+        with tf.GradientTape() as tape:
+            hidden = model(batch, key_mask=_key_mask(batch), training=True)
+            logits = model.classify(hidden, training=True)
+            loss = tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=batch_labels, logits=logits)
+            )
+        variables = model.trainable_variables
+        gradients = tape.gradient(loss, variables)
+        optimizer.apply_gradients([(g, v) for g, v in zip(gradients, variables) if g is not None])
+        return loss
+
+    losses = []
+    for _ in range(steps):
+        index = tf.argsort(generator.uniform([tf.shape(ids)[0]]))[:batch_size]
+        losses.append(float(train_step(tf.gather(ids, index), tf.gather(labels, index))))
+    return losses
+    ### END SOLUTION
+
+
+# --- evaluation helpers (given) ---------------------------------------------
+
+
+def masked_token_accuracy(model: MiniBert, ids, labels) -> float:
+    """Fraction of the labelled positions where the model's top token is the label.
+
+    Args:
+        model: a ``MiniBert``; evaluated in inference mode (``training=False``).
+        ids: (B, T) int64 *masked* token ids (output of ``mask_tokens``).
+        labels: (B, T) int64, original id or ``IGNORE_INDEX``.
+
+    Returns:
+        Accuracy in [0, 1] over the positions with a label (0.0 if there are none).
+    """
+    ids, labels = _as_ids(ids), _as_ids(labels)
+    logits = model.mlm_logits(model(ids, key_mask=_key_mask(ids), training=False))
+    predictions = tf.argmax(logits, axis=-1)
+    scored = labels != IGNORE_INDEX
+    if not bool(tf.reduce_any(scored)):
+        return 0.0
+    correct = tf.boolean_mask(predictions, scored) == tf.boolean_mask(labels, scored)
+    return float(tf.reduce_mean(tf.cast(correct, tf.float32)))
+
+
+def classification_accuracy(model: MiniBert, ids, labels) -> float:
+    """Fraction of sentences whose predicted class (arg-max of ``classify``) is the label.
+
+    Args:
+        model: a ``MiniBert``; evaluated in inference mode (``training=False``).
+        ids: (N, T) int64 token ids.
+        labels: (N,) int64 class labels.
+    """
+    ids, labels = _as_ids(ids), _as_ids(labels)
+    hidden = model(ids, key_mask=_key_mask(ids), training=False)
+    predictions = tf.argmax(model.classify(hidden, training=False), axis=-1)
+    return float(tf.reduce_mean(tf.cast(predictions == labels, tf.float32)))
+
+
+def unigram_baseline(corpus_ids, masked_ids, labels) -> float:
+    """Accuracy of always predicting the corpus's most frequent non-special token.
+
+    The context-free baseline of masked-token prediction: count the tokens of
+    ``corpus_ids`` that are not in ``toylang.SPECIAL_IDS``, take the most
+    frequent one (lowest id on ties), and score it at every labelled position.
+
+    Args:
+        corpus_ids: (N, T) token ids the frequencies are counted on.
+        masked_ids: (B, T) masked ids (unused by the prediction; checked
+            against ``labels`` for shape).
+        labels: (B, T) int64, original id or ``IGNORE_INDEX``.
+
+    Returns:
+        Accuracy in [0, 1] over the positions with a label (0.0 if there are none).
+    """
+    corpus = np.asarray(corpus_ids).reshape(-1)
+    labels = np.asarray(labels)
+    if np.asarray(masked_ids).shape != labels.shape:
+        raise ValueError("masked_ids and labels must have the same shape")
+    words = corpus[~np.isin(corpus, toylang.SPECIAL_IDS)]
+    most_frequent = int(np.bincount(words, minlength=toylang.VOCAB_SIZE).argmax())
+    scored = labels != IGNORE_INDEX
+    if not scored.any():
+        return 0.0
+    return float((labels[scored] == most_frequent).mean())
+
+
+# --- the experiment ----------------------------------------------------------
+
+
+def make_model(d_model: int = 64, num_heads: int = 2, d_ff: int = 128, num_layers: int = 2, dropout: float = 0.1) -> MiniBert:
+    """A ``MiniBert`` sized for toylang (its vocabulary, ``MAX_LEN`` positions, one class per topic)."""
+    return MiniBert(
+        vocab_size=toylang.VOCAB_SIZE,
+        max_len=toylang.MAX_LEN,
+        d_model=d_model,
+        num_heads=num_heads,
+        d_ff=d_ff,
+        num_layers=num_layers,
+        num_classes=toylang.NUM_TOPICS,
+        dropout=dropout,
+    )
+
+
+def _set_num_threads(num_threads: int) -> None:
+    """Use ``num_threads`` threads in TensorFlow's intra- and inter-op pools, if still possible."""
+    threading = tf.config.threading
+    if (threading.get_intra_op_parallelism_threads() == num_threads
+            and threading.get_inter_op_parallelism_threads() == num_threads):
+        return
+    try:
+        threading.set_intra_op_parallelism_threads(num_threads)
+        threading.set_inter_op_parallelism_threads(num_threads)
+    except RuntimeError:
+        warnings.warn(
+            f"cannot switch TensorFlow to {num_threads} thread(s): its runtime is already running "
+            "(set the threads before the first TensorFlow operation)",
+            stacklevel=3,
+        )
+
+
+def run_experiment(
+    seed: int = 0,
+    *,
+    n_corpus: int = 20000,
+    pretrain_steps: int = 800,
+    pretrain_batch_size: int = 128,
+    pretrain_lr: float = 2e-3,
+    n_eval: int = 2000,
+    n_train_per_class: int = 4,
+    n_test: int = 400,
+    finetune_steps: int = 60,
+    finetune_batch_size: int = 16,
+    finetune_lr: float = 1e-3,
+    d_model: int = 64,
+    num_heads: int = 2,
+    d_ff: int = 128,
+    num_layers: int = 2,
+    dropout: float = 0.0,
+    num_threads: Optional[int] = None,
+    verbose: bool = False,
+) -> dict:
+    """Run the whole pretraining / transfer experiment and return its figures.
+
+    Data (all from ``seed``): a corpus of ``n_corpus`` sentences for
+    pretraining, ``n_eval`` further sentences masked once with
+    ``mask_tokens`` for the MLM evaluation, and
+    ``make_classification_split(n_train_per_class, n_test)``.  The scratch
+    model is built with the same ``keras.utils.set_random_seed(seed)`` and
+    receives a copy of the pretrained model's *initial* weights, so the only
+    difference between the two classifiers is the pretraining.
+
+    The defaults use no dropout: the corpus is large compared with the model,
+    and in such a short run dropout mostly delays the moment when the model
+    starts to use the context (the MLM loss first stalls near 2.5, the loss
+    of predicting each slot's words from position alone).  ``num_threads``
+    sets the sizes of TensorFlow's intra- and inter-op thread pools;
+    TensorFlow fixes them when its runtime starts, so this only works before
+    the first TensorFlow operation of the process (otherwise a warning is
+    issued and the current setting is kept; it is never restored).
+
+    Returns:
+        A dict with
+        ``mlm_accuracy`` (pretrained model on the held-out masked tokens),
+        ``unigram_accuracy`` (most-frequent-token baseline on the same positions),
+        ``pretrained_accuracy`` (test accuracy after fine-tuning the pretrained model),
+        ``scratch_accuracy`` (test accuracy after training the scratch model the same way),
+        ``chance_accuracy`` (1 / NUM_TOPICS),
+        ``pretrain_loss_start`` / ``pretrain_loss_end`` (mean MLM loss of the
+        first / last 50 steps) and ``seconds`` (wall-clock time).
+    """
+    start = time.perf_counter()
+    if num_threads is not None:
+        _set_num_threads(num_threads)
+    corpus, _ = toylang.make_corpus(n_corpus, seed=seed)
+    eval_ids, _ = toylang.make_corpus(n_eval, seed=seed + 10_000)
+    train_ids, train_labels, test_ids, test_labels = toylang.make_classification_split(
+        n_train_per_class, n_test, seed=seed + 20_000
+    )
+    eval_masked, eval_labels = mask_tokens(
+        _as_ids(eval_ids),
+        vocab_size=toylang.VOCAB_SIZE,
+        mask_token_id=toylang.MASK_ID,
+        special_ids=toylang.SPECIAL_IDS,
+        generator=tf.random.Generator.from_seed(seed + 30_000),
+    )
+
+    keras.utils.set_random_seed(seed)
+    model = build_model(make_model(d_model, num_heads, d_ff, num_layers, dropout))
+    keras.utils.set_random_seed(seed)  # same dropout seeds for both models
+    scratch = build_model(make_model(d_model, num_heads, d_ff, num_layers, dropout))
+    scratch.set_weights(model.get_weights())
+
+    losses = pretrain_mlm(
+        model, corpus, steps=pretrain_steps, batch_size=pretrain_batch_size, lr=pretrain_lr, seed=seed
+    )
+    mlm_accuracy = masked_token_accuracy(model, eval_masked, eval_labels)
+    unigram_accuracy = unigram_baseline(corpus, eval_masked, eval_labels)
+    if verbose:
+        print(f"pretraining: {pretrain_steps} steps, loss {np.mean(losses[:50]):.3f} -> {np.mean(losses[-50:]):.3f}")
+        print(f"masked-token accuracy: model {mlm_accuracy:.3f}, unigram baseline {unigram_accuracy:.3f}")
+
+    results = {}
+    for name, network in (("pretrained", model), ("scratch", scratch)):
+        finetune_classifier(
+            network,
+            train_ids,
+            train_labels,
+            steps=finetune_steps,
+            batch_size=finetune_batch_size,
+            lr=finetune_lr,
+            seed=seed,
+        )
+        results[name] = classification_accuracy(network, test_ids, test_labels)
+    if verbose:
+        print(
+            f"topic classification with {n_train_per_class} labelled sentences per topic: "
+            f"pretrained {results['pretrained']:.3f}, from scratch {results['scratch']:.3f}, "
+            f"chance {1 / toylang.NUM_TOPICS:.3f}"
+        )
+    return {
+        "mlm_accuracy": mlm_accuracy,
+        "unigram_accuracy": unigram_accuracy,
+        "pretrained_accuracy": results["pretrained"],
+        "scratch_accuracy": results["scratch"],
+        "chance_accuracy": 1.0 / toylang.NUM_TOPICS,
+        "pretrain_loss_start": float(np.mean(losses[:50])),
+        "pretrain_loss_end": float(np.mean(losses[-50:])),
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def main() -> None:
+    """Run the experiment with the default settings and print its figures."""
+    results = run_experiment(seed=0, num_threads=2, verbose=True)
+    print(f"done in {results['seconds']:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
