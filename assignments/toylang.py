@@ -311,3 +311,28 @@ def key_mask(ids) -> np.ndarray:
     may be attended to).
     """
     return np.asarray(ids) != PAD_ID
+
+
+def unigram_baseline(corpus_ids, labels, ignore_index: int = -100) -> float:
+    """Accuracy of always guessing the corpus's most frequent non-special token.
+
+    The context-free baseline of masked-token prediction: count the tokens of
+    ``corpus_ids`` that are not special, take the most frequent one (lowest id on
+    ties), and score that guess at every position whose label is not
+    ``ignore_index``. A model that uses context must beat it.
+
+    Args:
+        corpus_ids: (N, T) token ids the frequencies are counted on.
+        labels: (B, T) the original id at predicted positions, ``ignore_index`` elsewhere.
+
+    Returns:
+        Accuracy in [0, 1] over the labelled positions (0.0 if there are none).
+    """
+    corpus = np.asarray(corpus_ids).reshape(-1)
+    labels = np.asarray(labels)
+    words = corpus[~np.isin(corpus, SPECIAL_IDS)]
+    most_frequent = int(np.bincount(words, minlength=VOCAB_SIZE).argmax())
+    scored = labels != ignore_index
+    if not scored.any():
+        return 0.0
+    return float((labels[scored] == most_frequent).mean())

@@ -51,7 +51,7 @@ def test_pretraining_beats_unigram_baseline(judge):
     require(logits.shape == masked.shape + (toylang.VOCAB_SIZE,) and logits.dtype == np.float32,
             f"mlm_logits must be float32 of shape {masked.shape + (toylang.VOCAB_SIZE,)}, got {logits.dtype} {logits.shape}")
     accuracy = toyeval.masked_accuracy(logits, labels)
-    baseline = toyeval.unigram_accuracy(corpus, labels, toylang.SPECIAL_IDS)
+    baseline = toylang.unigram_baseline(corpus, labels)
     # The reference reaches about 4x the baseline; an untrained or broken model stays near 1x.
     need = max(2 * baseline, baseline + 0.1)
     require(accuracy >= need,

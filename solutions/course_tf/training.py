@@ -43,6 +43,7 @@ import numpy as np
 import tensorflow as tf
 
 import toylang
+from toylang import unigram_baseline  # the framework-neutral baseline, shared by both tracks
 
 from .bert import IGNORE_INDEX, MiniBert, mask_tokens
 
@@ -283,34 +284,6 @@ def classification_accuracy(model: MiniBert, ids, labels) -> float:
     return float(tf.reduce_mean(tf.cast(predictions == labels, tf.float32)))
 
 
-def unigram_baseline(corpus_ids, masked_ids, labels) -> float:
-    """Accuracy of always predicting the corpus's most frequent non-special token.
-
-    The context-free baseline of masked-token prediction: count the tokens of
-    ``corpus_ids`` that are not in ``toylang.SPECIAL_IDS``, take the most
-    frequent one (lowest id on ties), and score it at every labelled position.
-
-    Args:
-        corpus_ids: (N, T) token ids the frequencies are counted on.
-        masked_ids: (B, T) masked ids (unused by the prediction; checked
-            against ``labels`` for shape).
-        labels: (B, T) int64, original id or ``IGNORE_INDEX``.
-
-    Returns:
-        Accuracy in [0, 1] over the positions with a label (0.0 if there are none).
-    """
-    corpus = np.asarray(corpus_ids).reshape(-1)
-    labels = np.asarray(labels)
-    if np.asarray(masked_ids).shape != labels.shape:
-        raise ValueError("masked_ids and labels must have the same shape")
-    words = corpus[~np.isin(corpus, toylang.SPECIAL_IDS)]
-    most_frequent = int(np.bincount(words, minlength=toylang.VOCAB_SIZE).argmax())
-    scored = labels != IGNORE_INDEX
-    if not scored.any():
-        return 0.0
-    return float((labels[scored] == most_frequent).mean())
-
-
 # --- the experiment ----------------------------------------------------------
 
 
@@ -421,7 +394,7 @@ def run_experiment(
         model, corpus, steps=pretrain_steps, batch_size=pretrain_batch_size, lr=pretrain_lr, seed=seed
     )
     mlm_accuracy = masked_token_accuracy(model, eval_masked, eval_labels)
-    unigram_accuracy = unigram_baseline(corpus, eval_masked, eval_labels)
+    unigram_accuracy = unigram_baseline(corpus, eval_labels, IGNORE_INDEX)
     if verbose:
         print(f"pretraining: {pretrain_steps} steps, loss {np.mean(losses[:50]):.3f} -> {np.mean(losses[-50:]):.3f}")
         print(f"masked-token accuracy: model {mlm_accuracy:.3f}, unigram baseline {unigram_accuracy:.3f}")

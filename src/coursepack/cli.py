@@ -162,6 +162,38 @@ def _quiz_status(course, console) -> None:
         console.print(f"Quiz {kind}: {answered}")
 
 
+@main.command()
+@click.option("--framework", type=click.Choice(["torch", "tf"]), default=None,
+              help="The track you worked in (default: [course] framework).")
+@click.option("--student", default=None, help="Your student id (default: COURSE_STUDENT, git user.email, login).")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="The zip to write (default: submission-<framework>.zip in the course folder).")
+@click.pass_context
+@friendly
+def submit(ctx, framework, student, out):
+    """Zip your work with a manifest (files and their SHA-256, framework, versions, time)."""
+    from .release import make_submission
+
+    course = _course(ctx)
+    framework = course.resolve_frameworks(framework)[0]
+    out = out or course.root / f"submission-{framework}.zip"
+    path = make_submission(course, course.assignments, framework, out, _student_id(student))
+    click.echo(f"wrote {path}: hand in this file")
+
+
+@main.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.pass_context
+@friendly
+def release(ctx, out):
+    """Write the student release into OUT (a folder) and OUT.zip, and scan it for leaks."""
+    from .release import make_release
+
+    course = _course(ctx)
+    folder, archive = make_release(course, out)
+    click.echo(f"wrote {folder} and {archive}; scanned: no solution, hidden test or post-quiz key inside")
+
+
 @main.command("build")
 @click.option("--check", "check_only", is_flag=True,
               help="Change nothing; exit 1 and list the files that have drifted from solutions/.")

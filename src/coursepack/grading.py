@@ -235,8 +235,29 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
     """Run the public (and, unless ``mode == 'check'``, hidden) tests on ``submission``.
 
     ``student``, when known, is who submitted: quiz answers drawn for anyone else score 0.
+    ``submission`` may be a folder or the zip of ``course submit`` (its manifest then
+    names the student when ``student`` is not given, and changed protected files are
+    flagged in the report).
     """
     submission = Path(submission).resolve()
+    if submission.is_file() and submission.suffix == ".zip":
+        from .release import protected_changes, unpack_submission
+
+        unpacked = Path(tempfile.mkdtemp(prefix="course-submission-"))
+        try:
+            manifest = unpack_submission(submission, unpacked)
+            report, session = grade(course, unpacked, frameworks=frameworks, mode=mode, tasks=tasks, quiet=quiet,
+                                    student=student or (manifest.get("student") if manifest else None))
+        finally:
+            shutil.rmtree(unpacked, ignore_errors=True)
+        report.submission = str(submission)
+        if not manifest:
+            report.errors.append("the zip has no manifest.json: it was not made by `course submit`")
+        else:
+            changed = protected_changes(course, manifest)
+            if changed:
+                report.errors.append("protected files were changed: " + ", ".join(changed[:10]))
+        return report, session
     if not submission.is_dir():
         raise CourseError("is not a folder", path=submission,
                           fix="pass a folder laid out like assignments/ (or an unpacked submission)")

@@ -46,13 +46,5 @@ def masked_accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
     return float((logits.argmax(-1)[chosen] == labels[chosen]).mean())
 
 
-def unigram_accuracy(corpus: np.ndarray, labels: np.ndarray, special_ids) -> float:
-    """Accuracy of always guessing the corpus's most frequent non-special token."""
-    words = corpus[~np.isin(corpus, list(special_ids))]
-    guess = np.bincount(words).argmax()
-    chosen = labels != IGNORE_INDEX
-    return float((labels[chosen] == guess).mean())
-
-
 def class_accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
     return float((logits.argmax(-1) == labels).mean())

@@ -1,0 +1,268 @@
+"""What students get, and what they hand back.
+
+:func:`make_release` writes the student version of the course into a folder and a zip:
+the generated stubs, the public tests with their expected values, the quiz banks as
+students may see them (hashed pre-lecture answers, no post-lecture key), a
+``course.toml`` that points at them, the ``course`` CLI itself, a student README and a
+GitHub Actions workflow that runs the public checks on every push. Solutions, hidden
+tests and their expected values never enter it, and :func:`scan_release` proves it.
+
+:func:`make_submission` zips a student's work with a manifest (every file with its
+SHA-256, the chosen framework, versions, time), which ``course grade`` accepts as is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import re
+import shutil
+import time
+import zipfile
+from pathlib import Path
+
+from . import __version__, build
+from .config import Course
+from .errors import CourseError
+from .quiz.bank import load_bank
+from .quiz.publish import student_copy
+from .results import write_atomic
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+WORKFLOW = """\
+name: course check
+on: [push, pull_request]
+jobs:
+  check:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - name: Install the course tools
+        run: bash scripts/setup.sh
+      - name: Public tests
+        run: .venv/bin/course check
+"""
+STUDENT_README = """\
+# {title}: your assignment
+
+Everything here is yours to read; the files to edit are in `assignments/course_torch/`
+(PyTorch) or `assignments/course_tf/` (TensorFlow/Keras): replace each
+`raise NotImplementedError(...)` following the docstrings, which are the contract.
+
+```bash
+bash scripts/setup.sh                 # once: creates .venv with the course tools
+.venv/bin/course check                # public tests, points per task, a diagnostic per failure
+.venv/bin/course check sdpa           # only one task
+.venv/bin/course check --framework tf # the TensorFlow track
+.venv/bin/course quiz pre             # pre-lecture quiz (--lang zh for Chinese)
+.venv/bin/course quiz post            # post-lecture quiz, graded with your code
+.venv/bin/course status               # what passes so far
+.venv/bin/course submit               # the zip to hand in
+```
+
+Hidden tests run only when you are graded; `course check` tells how many there are
+and how many points they carry. Do not edit `assignments/tests/`, `course.toml` or
+`.github/`: a submission that changed them is flagged.
+"""
+PROTECTED = ("assignments/tests/", "course.toml", ".github/")
+
+
+def make_release(course: Course, out: Path) -> tuple[Path, Path]:
+    """Write the student release into ``out`` and ``out.zip``; return both paths."""
+    out = Path(out).resolve()
+    if out.exists() and any(out.iterdir()):
+        raise CourseError("the release folder is not empty", path=out, fix="choose a new folder or remove it")
+    drifted = build.build(course, check=True).drifted
+    if drifted:
+        raise CourseError("the stubs or expected values are out of date: "
+                          + ", ".join(str(p.relative_to(course.root)) for p in drifted[:5]),
+                          path=course.path, fix="run `course build` first")
+    out.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "quiz_answers")
+    shutil.copytree(course.assignments, out / "assignments", ignore=ignore)
+    shutil.copytree(PACKAGE_ROOT, out / "src" / PACKAGE_ROOT.name, ignore=ignore)
+    for name in ("pyproject.toml", "scripts/setup.sh"):
+        source = course.root / name
+        if source.is_file():
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, out / name)
+    (out / "quizzes").mkdir()
+    for kind, config in course.quizzes.items():
+        bank = load_bank(config.bank)
+        write_atomic(out / f"quizzes/{kind}.json", student_copy(bank, feedback=config.feedback == "immediate"))
+    write_atomic(out / "course.toml", _release_course_toml(course))
+    write_atomic(out / "README.md", STUDENT_README.format(title=course.title))
+    write_atomic(out / ".github" / "workflows" / "course-check.yml", WORKFLOW)
+    problems = scan_release(course, out)
+    if problems:
+        shutil.rmtree(out)
+        raise CourseError("the release would leak instructor material:\n  " + "\n  ".join(problems[:10]),
+                          path=out, fix="this is a bug in the course package; nothing was written")
+    archive = shutil.make_archive(str(out), "zip", root_dir=out)
+    return out, Path(archive)
+
+
+def scan_release(course: Course, folder: Path) -> list[str]:
+    """Everything in ``folder`` that a student must not get; an empty list when clean."""
+    problems = []
+    secrets = _secrets(course)
+    for path in sorted(folder.rglob("*")):
+        if path.is_dir():
+            continue
+        rel = path.relative_to(folder).as_posix()
+        if rel.startswith(("solutions/", "autograder/")) or "/autograder/" in rel:
+            problems.append(f"{rel}: instructor folder")
+            continue
+        data = path.read_bytes()
+        if b"### BEGIN SOLUTION" in data and not rel.startswith("src/"):
+            problems.append(f"{rel}: contains a solution region")
+        text = data.decode("utf-8", "ignore")
+        for label, secret in secrets:
+            if secret in text:
+                problems.append(f"{rel}: contains {label}")
+                break
+    return problems
+
+
+def _secrets(course: Course) -> list[tuple[str, str]]:
+    """Strings that only the instructor's copy holds: hidden test code and post-quiz explanations,
+    and the body lines of every solution region."""
+    found = []
+    for path in sorted(course.hidden_tests.glob("test_*.py")):
+        for name in re.findall(r"^def (test_\w+)", path.read_text(encoding="utf-8"), re.M):
+            found.append((f"the hidden test name {name}", name))
+    for kind, config in course.quizzes.items():
+        bank = load_bank(config.bank)
+        for q in bank.questions:
+            for lang, text in (q.explanation or {}).items():
+                found.append((f"the explanation of {q.id} ({lang})", text))
+    for path in sorted(course.solutions.rglob("*.py")):
+        inside = False
+        for line in path.read_text(encoding="utf-8").splitlines():
+            stripped = line.strip()
+            if stripped == build.BEGIN:
+                inside = True
+            elif stripped == build.END:
+                inside = False
+            elif inside and len(stripped) >= 40 and not stripped.startswith("#"):
+                found.append((f"a solution line of {path.name}", stripped))
+    return found
+
+
+def make_submission(course: Course, work: Path, framework: str, out: Path, student: str) -> Path:
+    """Zip the student's work (tracks, shared files, quiz answers) with a manifest."""
+    work = Path(work).resolve()
+    files = []
+    for package in sorted(course.package_dirs(framework)):
+        files += [p for p in sorted((work / package).rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
+    files += [work / name for name in course.shared_files if (work / name).is_file()]
+    files += sorted((work / "quiz_answers").glob("*.json")) if (work / "quiz_answers").is_dir() else []
+    if not any(p.suffix == ".py" for p in files):
+        raise CourseError(f"has no {framework} work to submit", path=work,
+                          fix="run this in your course folder, or pass --framework")
+    manifest = {
+        "course": course.id, "student": student, "framework": framework,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "versions": {"course-package": __version__, "python": platform.python_version(), **_library_versions()},
+        "files": {p.relative_to(work).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files},
+        "protected": _protected_digests(course.root),
+    }
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            archive.write(path, path.relative_to(work).as_posix())
+        archive.writestr("manifest.json", json.dumps(manifest, indent=2) + "\n")
+    tmp.replace(out)
+    return out
+
+
+def _library_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    versions = {}
+    for name in ("torch", "tensorflow-cpu", "tensorflow", "numpy", "keras"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _release_course_toml(course: Course) -> str:
+    """The release's course.toml: the instructor's, with the banks replaced by the students' copies."""
+    text = course.path.read_text(encoding="utf-8")
+    for kind, config in course.quizzes.items():
+        text = text.replace(f'"{config.bank.relative_to(course.root).as_posix()}"', f'"quizzes/{kind}.json"')
+    return text
+
+
+def release_protected(course: Course) -> dict[str, str]:
+    """SHA-256 of every file a student must not change, as the release ships it."""
+    digests = {"course.toml": _digest(_release_course_toml(course).encode("utf-8")),
+               ".github/workflows/course-check.yml": _digest(WORKFLOW.encode("utf-8"))}
+    for path in sorted(course.public_tests.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digests[path.relative_to(course.root).as_posix()] = _digest(path.read_bytes())
+    return digests
+
+
+def _protected_digests(root: Path) -> dict[str, str]:
+    """SHA-256 of the protected files as they are in a student's copy."""
+    digests = {}
+    for prefix in PROTECTED:
+        base = root / prefix
+        paths = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else []
+        for path in paths:
+            if "__pycache__" not in path.parts:
+                digests[path.relative_to(root).as_posix()] = _digest(path.read_bytes())
+    return digests
+
+
+def protected_changes(course: Course, manifest: dict) -> list[str]:
+    """Protected files the student changed or removed, according to their manifest."""
+    theirs = manifest.get("protected") if isinstance(manifest, dict) else None
+    if not isinstance(theirs, dict):
+        return ["the manifest lists no protected files"]
+    ours = release_protected(course)
+    changed = [rel for rel, digest in ours.items() if theirs.get(rel) != digest]
+    changed += [rel for rel in theirs if rel not in ours]  # e.g. an added conftest.py or workflow
+    return sorted(changed)
+
+
+def unpack_submission(archive: Path, dest: Path, max_bytes: int = 64 * 2**20) -> dict:
+    """Extract a submission zip safely (no absolute paths, no '..', no links, bounded
+    size) into ``dest``; return its manifest ({} if it has none)."""
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise CourseError(f"is not a readable zip file ({exc})", path=archive,
+                          fix="hand in the zip `course submit` wrote") from None
+    with zf:
+        infos = zf.infolist()
+        if sum(i.file_size for i in infos) > max_bytes:
+            raise CourseError("unpacks to more than 64 MiB", path=archive, fix="submit only your work")
+        for info in infos:
+            name = info.filename
+            parts = Path(name).parts
+            is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
+            if name.startswith("/") or ".." in parts or is_link:
+                raise CourseError(f"holds an unsafe entry {name!r}", path=archive, fix="submit only your work")
+        zf.extractall(dest)
+    manifest_path = dest / "manifest.json"
+    if not manifest_path.is_file():
+        return {}
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except ValueError:
+        return {"invalid": True}
+    return manifest if isinstance(manifest, dict) else {"invalid": True}

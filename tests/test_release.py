@@ -1,0 +1,102 @@
+"""The student release holds nothing of the instructor's, and works on its own;
+submissions are zips with a manifest, graded as they are."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from coursepack.config import load_course
+from coursepack.grading import grade
+from coursepack.release import make_release, make_submission, scan_release
+
+
+@pytest.fixture(scope="module")
+def release(course, tmp_path_factory):
+    folder, archive = make_release(course, tmp_path_factory.mktemp("rel") / "student")
+    return folder, archive
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "coursepack.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_release_is_clean(course, release):
+    folder, archive = release
+    assert scan_release(course, folder) == []
+    names = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    assert not any(n.startswith(("solutions/", "autograder/")) for n in names)
+    assert not any("_hidden" in n for n in names)
+    assert {"course.toml", "README.md", ".github/workflows/course-check.yml", "quizzes/pre.json",
+            "quizzes/post.json", "assignments/course_torch/attention.py", "assignments/course_tf/attention.py",
+            "assignments/tests/expected/test_attention.npz", "src/coursepack/cli.py"} <= names
+    post = json.loads((folder / "quizzes/post.json").read_text())
+    assert all(set(q) & {"answer", "answer_hash", "explanation", "explanation_sealed"} == set()
+               for q in post["questions"])
+    with zipfile.ZipFile(archive) as zf:
+        assert sorted(n for n in zf.namelist() if not n.endswith("/")) == sorted(names)
+
+
+def test_scan_finds_planted_leaks(course, tmp_path):
+    shutil.copytree(course.assignments / "tests", tmp_path / "assignments" / "tests")
+    assert scan_release(course, tmp_path) == []
+    shutil.copy2(course.solutions / "course_torch" / "multihead.py", tmp_path / "copied.py")
+    shutil.copy2(course.hidden_tests / "test_bert_hidden.py", tmp_path / "notes.txt")
+    problems = scan_release(course, tmp_path)
+    assert any("copied.py: contains a solution region" in p for p in problems)
+    assert any("notes.txt: contains the hidden test name" in p for p in problems)
+
+
+def test_release_checks_and_quizzes_on_its_own(release, tmp_path):
+    folder, _ = release
+    proc = cli("check", "sinusoidal", cwd=folder)
+    assert proc.returncode == 1 and "not implemented yet" in proc.stdout and "hidden test(s)" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    student = load_course(folder / "course.toml")
+    bank = json.loads((folder / "quizzes/pre.json").read_text())
+    answers = tmp_path / "a.json"
+    answers.write_text(json.dumps({q["id"]: 0 for q in bank["questions"] if q["type"] == "single"}))
+    proc = cli("quiz", "pre", "--answers", str(answers), "--student", "s@example.org", "--lang", "zh", cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    saved = json.loads((student.assignments / "quiz_answers" / "pre.json").read_text())
+    assert saved["feedback"], "the hashed bank gave feedback"
+    proc = cli("grade", "assignments", cwd=folder)
+    assert proc.returncode == 2 and "no hidden tests" in proc.stderr
+
+
+def test_submission_zip_is_graded_and_protected_files_are_flagged(course, release, tmp_path):
+    folder, _ = release
+    student = load_course(folder / "course.toml")
+    honest = make_submission(student, student.assignments, "torch", tmp_path / "honest.zip", "s@example.org")
+    with zipfile.ZipFile(honest) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    assert manifest["student"] == "s@example.org" and manifest["framework"] == "torch"
+    assert "course_torch/attention.py" in manifest["files"] and "torch" in manifest["versions"]
+    report, _ = grade(course, honest, frameworks=("torch",), tasks={"sinusoidal"})
+    assert report.score == 0 and report.errors == [] and report.tests
+
+    test_file = folder / "assignments" / "tests" / "test_positional.py"
+    original = test_file.read_text()
+    test_file.write_text(original.replace("require(", "(lambda *a: None)("))
+    (folder / "assignments" / "tests" / "conftest.py").write_text("# forces nothing, but is not ours\n")
+    try:
+        edited = make_submission(student, student.assignments, "torch", tmp_path / "edited.zip", "s@example.org")
+    finally:
+        test_file.write_text(original)
+        (folder / "assignments" / "tests" / "conftest.py").unlink()
+    report, _ = grade(course, edited, frameworks=("torch",), tasks={"sinusoidal"})
+    assert any("protected files were changed" in e and "test_positional.py" in e and "conftest.py" in e
+               for e in report.errors), report.errors
+
+
+def test_unsafe_zip_entries_are_refused(course, tmp_path):
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("../outside.py", "x = 1\n")
+    proc = cli("--course", str(course.path), "grade", str(archive))
+    assert proc.returncode == 2 and "unsafe entry" in proc.stderr
