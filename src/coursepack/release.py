@@ -97,6 +97,7 @@ def make_release(course: Course, out: Path) -> tuple[Path, Path]:
     write_atomic(out / "course.toml", _release_course_toml(course))
     write_atomic(out / "README.md", STUDENT_README.format(title=course.title))
     write_atomic(out / ".github" / "workflows" / "course-check.yml", WORKFLOW)
+    write_atomic(out / ".gitignore", ".venv/\n__pycache__/\n.course/\nsubmission-*.zip\n")
     problems = scan_release(course, out)
     if problems:
         shutil.rmtree(out)
