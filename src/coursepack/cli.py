@@ -256,7 +256,13 @@ class QuizGroup(click.Group):
 
 @main.group(cls=QuizGroup, invoke_without_command=False)
 def quiz():
-    """Pre- and post-lecture quizzes: `course quiz pre`, `course quiz post`, validate, export."""
+    """Pre- and post-lecture quizzes.
+
+    \b
+    Take a quiz (progress is saved after every answer; run it again to resume):
+      course quiz pre  [--lang en|zh] [--student ID] [--path DIR] [--answers FILE]
+      course quiz post [--lang en|zh] [--student ID] [--path DIR] [--answers FILE]
+    """
 
 
 @quiz.command("take", hidden=True)
