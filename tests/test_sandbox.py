@@ -27,9 +27,11 @@ def test_reduced_isolation_still_grades_and_is_reported(course, isolation, level
     if sandbox.LEVELS.index(level) < sandbox.LEVELS.index(sandbox.isolation_level()):
         pytest.skip(f"this machine cannot provide {level}")
     isolation(level)
-    assert sandbox.isolation_level() == level
+    in_force = sandbox.isolation_level()
+    # Never stronger than asked; weaker only when nobody cannot reach the interpreter.
+    assert sandbox.LEVELS.index(in_force) >= sandbox.LEVELS.index(level)
     report, _ = grade(course, course.solutions, frameworks=("torch",), tasks={"sinusoidal"})
-    assert report.isolation == level
+    assert report.isolation == in_force
     assert report.tests and all(t.passed for t in report.tests)
 
 

@@ -41,7 +41,21 @@ def isolation_level() -> str:
             level = "namespaces+nobody"
     if wanted in LEVELS and LEVELS.index(wanted) > LEVELS.index(level):
         level = wanted
+    if level == "nobody" and not _nobody_can_run_python():
+        # Without namespaces the interpreter is reached through its real path: a venv in a
+        # private folder (mode 700) is out of nobody's reach, so drop to a process sandbox.
+        level = "process"
     return level
+
+
+def _nobody_can_run_python() -> bool:
+    try:
+        probe = subprocess.run(
+            ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--",
+             sys.executable, "-I", "-c", "import numpy"], capture_output=True, timeout=60, cwd="/")
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
 
 
 def _namespaces_work() -> bool:
