@@ -21,3 +21,29 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"{path.name}: the text to mutate was not found: {old!r}"
     path.write_text(text.replace(old, new))
+
+
+# Kinds of submission of a class (PyTorch track): name -> (base, edits (file, old, new)).
+KINDS = {
+    "correct": ("solutions", []),
+    "stub": ("assignments", []),
+    "no-scale": ("solutions", [("attention.py", "scores = query @ key.transpose(-2, -1) / math.sqrt(d_k)",
+                                "scores = query @ key.transpose(-2, -1)")]),
+    "heads-split": ("solutions", [("multihead.py",
+                                   "return x.view(batch, length, self.num_heads, self.d_head).transpose(1, 2)",
+                                   "return x.reshape(batch, self.num_heads, length, self.d_head)")]),
+    "syntax-error": ("solutions", [("multihead.py", "class MultiHeadAttention", "class MultiHeadAttention(:")]),
+    "exit-at-import": ("solutions", [("multihead.py", "class MultiHeadAttention",
+                                      "import os\nos._exit(0)\n\n\nclass MultiHeadAttention")]),
+    "endless-loop": ("solutions", [("attention.py", "        scores = self.v(torch.tanh(",
+                                    "        while True:\n            pass\n        scores = self.v(torch.tanh(")]),
+}
+
+
+def make_kind(course, dest: Path, kind: str) -> Path:
+    """A submission folder of one of :data:`KINDS`."""
+    base, edits = KINDS[kind]
+    sub = make_submission(course, dest, base=base)
+    for file, old, new in edits:
+        edit(sub / "course_torch" / file, old, new)
+    return sub

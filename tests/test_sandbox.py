@@ -52,3 +52,43 @@ def test_namespace_command_hides_everything_but_the_system(tmp_path):
     prefix = str(Path(sys.prefix).resolve())
     if any(prefix.startswith(h + "/") for h in hidden):
         assert re.search(rf"mount --bind /mnt/k\d+ {re.escape(prefix)}", script)
+
+
+def _processes_running(argv0: str, arg: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if cmdline[:2] == [argv0.encode(), arg.encode()]:
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_warm_worker_kills_what_a_submission_left_running(course, tmp_path):
+    """Batch grading reuses one worker across submissions: a daemon started by one
+    submission must be gone before the next submission runs."""
+    from submissions import make_submission
+
+    if sandbox.isolation_level() != "namespaces+nobody":
+        pytest.skip("only a worker that is the init of its own pid namespace is reused")
+    first = make_submission(course, tmp_path / "first")
+    path = first / "course_torch" / "attention.py"
+    path.write_text(path.read_text() + "\nimport subprocess\n"
+                    "subprocess.Popen(['sleep', '987.6'], start_new_session=True)\n")
+    second = make_submission(course, tmp_path / "second")
+    pool = {}
+    try:
+        report, _ = grade(course, first, frameworks=("torch",), tasks={"additive"}, pool=pool)
+        assert all(t.passed for t in report.tests)
+        assert _processes_running("sleep", "987.6") == []
+        worker = pool["torch"]
+        assert worker.reusable and worker.starts == 1
+        report, _ = grade(course, second, frameworks=("torch",), tasks={"additive"}, pool=pool)
+        assert all(t.passed for t in report.tests)
+        assert worker.starts == 1  # the framework was imported once for both submissions
+    finally:
+        for w in pool.values():
+            w.close()

@@ -85,24 +85,62 @@ def check(ctx, tasks, framework, submission):
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--framework", type=FRAMEWORK_CHOICE, default=None,
-              help="Track to grade (default: [course] framework in course.toml).")
-@click.option("--format", "fmt", type=click.Choice(["table", *WRITERS]), default="table",
-              help="table (terminal), gradescope (results.json), junit (XML), csv or json.")
+              help="Track to grade (default: the track a submission's manifest names, "
+                   "else [course] framework in course.toml).")
+@click.option("--format", "fmt", type=click.Choice(["table", *WRITERS]), default=None,
+              help="One submission: table (terminal), gradescope (results.json), junit (XML), csv, "
+                   "json or markdown (student feedback).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Write the result here (default: standard output).")
+              help="One submission: write the result here (default: standard output). "
+                   "A class: the folder for results/, feedback/ and gradebook.csv "
+                   "(default: PATH-grades beside PATH).")
 @click.option("--student", default=None,
               help="Who submitted; quiz answers drawn for anyone else score 0.")
+@click.option("--task", "tasks", multiple=True, metavar="ID",
+              help="Grade only this task (repeatable; quiz-pre / quiz-post for the quizzes).")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="A class: submissions graded in parallel (one warm worker per framework each).")
+@click.option("--resume", is_flag=True,
+              help="A class: keep the results already in --out; grade only what has none.")
 @click.pass_context
 @friendly
-def grade(ctx, path, framework, fmt, out, student):
-    """Grade a submission folder with the public and hidden tests.
+def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume):
+    """Grade one submission, or a whole class, with the public and hidden tests.
 
-    PATH is any folder laid out like assignments/: `course grade solutions` must give
-    full marks, `course grade assignments` (the stubs) zero.
+    PATH is a submission (a folder laid out like assignments/, or a zip made by
+    `course submit`) or a class folder holding one zip or folder per student.
+
+    \b
+    course grade solutions                      full marks (the reference)
+    course grade alice.zip --format gradescope --out results.json
+    course grade class/ --workers 2             results/, feedback/, gradebook.csv
+    course grade class/ --workers 2 --resume    after an interruption
     """
+    from .batch import grade_class, is_class_folder
+
     course = _course(ctx)
+    for t in tasks:
+        if not t.startswith("quiz-"):
+            course.task(t)
+    if is_class_folder(course, path):
+        if fmt is not None or student is not None:
+            raise CourseError("--format and --student apply to one submission; a class is graded into "
+                              "--out FOLDER (results/, feedback/, gradebook.csv)", path=path,
+                              fix="drop --format/--student, or pass one submission")
+        frameworks = course.resolve_frameworks(framework) if framework else None
+        out = out or path.resolve().parent / f"{path.resolve().name}-grades"
+        console = _console()
+        gradebook = grade_class(course, path, out, workers=workers, frameworks=frameworks,
+                                tasks=set(tasks) or None, resume=resume, console=console)
+        console.print(f"Gradebook: {gradebook}  (results in {out / 'results'}, feedback in {out / 'feedback'})")
+        return
+    if framework is None:
+        from .release import declared_framework
+
+        framework = declared_framework(path)
     report, _ = run_grading(course, path, frameworks=course.resolve_frameworks(framework), mode="grade",
-                            student=student)
+                            student=student, tasks=set(tasks) or None)
+    fmt = fmt or "table"
     if fmt == "table":
         print_report(report, _console())
         if out:
@@ -217,6 +255,78 @@ def build_cmd(ctx, check_only, no_record):
     for path in result.written:
         click.echo(f"wrote {path.relative_to(root)}")
     click.echo(f"Build done: {len(result.written)} file(s) changed, {result.recorded} expected value(s) recorded.")
+
+
+# -- grading in CI ---------------------------------------------------------------------
+
+@main.group()
+def autograder():
+    """Grading in CI, one job per submission: Gradescope and GitHub Actions."""
+
+
+HIDDEN_OPTION = click.option(
+    "--hidden", type=click.Choice(["name-and-points", "after_due_date", "after_published", "hidden"]),
+    default="name-and-points", show_default=True,
+    help="What students see of a hidden test on Gradescope: its name and points only, or "
+         "everything from the due date / publication on, or nothing.")
+
+
+@autograder.command("gradescope")
+@click.argument("out", type=click.Path(path_type=Path))
+@HIDDEN_OPTION
+@click.pass_context
+@friendly
+def autograder_gradescope(ctx, out, hidden):
+    """Write Gradescope's autograder zip OUT (setup.sh, run_autograder, the course without solutions)."""
+    from .autograder import build_gradescope
+
+    path = build_gradescope(_course(ctx.find_root()), out, hidden=hidden)
+    click.echo(f"wrote {path}: upload it as the assignment's autograder (Ubuntu base image)")
+
+
+@autograder.command("run")
+@click.argument("submission", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["gradescope", "junit", "json"]), required=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="The result file to write.")
+@click.option("--summary", type=click.Path(path_type=Path), default=None,
+              help="Also append a Markdown table to this file (e.g. $GITHUB_STEP_SUMMARY).")
+@click.option("--framework", type=FRAMEWORK_CHOICE, default=None,
+              help="Track to grade (default: the manifest's, else the track that was worked on).")
+@click.option("--label", default=None, help="Name of the submission in the results (e.g. the student's repository).")
+@HIDDEN_OPTION
+@click.pass_context
+@friendly
+def autograder_run(ctx, submission, fmt, out, summary, framework, label, hidden):
+    """Grade what a CI job was handed in SUBMISSION; always writes --out.
+
+    SUBMISSION may be a folder laid out like assignments/, a course repository, or a
+    folder holding the zip `course submit` wrote. Exit status 0 whenever a result was
+    written (the points are in the file).
+    """
+    from .autograder import grade_one, write_outputs
+
+    report = grade_one(_course(ctx.find_root()), submission, framework=framework)
+    if label:
+        report.submission = label
+    write_outputs(report, fmt=fmt, out=out, hidden=hidden, summary=summary)
+    click.echo(f"{pts(report.score)} / {pts(report.max_score)} points written to {out}", err=True)
+
+
+@autograder.command("github")
+@click.argument("out", type=click.Path(path_type=Path), required=False)
+@click.pass_context
+@friendly
+def autograder_github(ctx, out):
+    """Write the instructors' GitHub Actions workflow that grades student repositories.
+
+    OUT is the instructor's repository (default: the course folder); the workflow goes
+    to OUT/.github/workflows/grade-submissions.yml, with a roster.txt to fill in.
+    """
+    from .autograder import write_github_workflow
+
+    course = _course(ctx.find_root())
+    for path in write_github_workflow(course, out or course.root):
+        click.echo(f"wrote {path}")
 
 
 # -- quizzes ---------------------------------------------------------------------------

@@ -42,7 +42,8 @@ class GradingSession:
     """A pytest plugin object: fixtures, collection rules and result capture."""
 
     def __init__(self, course: Course, submission: Path, frameworks: tuple[str, ...], mode: str,
-                 tasks: set[str] | None = None, hide: list[Path] | None = None):
+                 tasks: set[str] | None = None, hide: list[Path] | None = None,
+                 pool: dict[str, Worker] | None = None):
         assert mode in MODES
         self.course, self.submission, self.frameworks, self.mode = course, submission, frameworks, mode
         self.only_tasks = tasks
@@ -50,7 +51,9 @@ class GradingSession:
         self.results: list[TestResult] = []
         self.errors: list[str] = []
         self.recorded: dict[str, dict[str, np.ndarray]] = {}
-        self._workers: dict[str, Worker] = {}
+        # Workers by framework; a batch passes its own dict to keep them warm across submissions.
+        self._pool = pool
+        self._workers: dict[str, Worker] = pool if pool is not None else {}
         self._expected: dict[str, dict[str, np.ndarray]] = {}
         self._counts: dict[tuple[str, str], int] = {}
         self._hidden_dir: Path | None = None
@@ -80,6 +83,7 @@ class GradingSession:
                 shared_files={n: self.course.shared_source(n) for n in self.course.shared_files},
                 hide=self.hide, memory_mb=self.course.memory_mb)
             self._workers[framework] = worker
+        worker.load(self.submission)
         return worker.call(request, arrays, timeout)
 
     def shared_module(self, name: str):
@@ -116,8 +120,10 @@ class GradingSession:
     def close(self) -> None:
         for worker in self._workers.values():
             self.worker_peak_mb = max(self.worker_peak_mb, worker.peak_mb)
-            worker.close()
-        self._workers.clear()
+            if self._pool is None:
+                worker.close()
+        if self._pool is None:
+            self._workers.clear()
 
     # -- pytest hooks ---------------------------------------------------------------
     def pytest_configure(self, config):
@@ -230,7 +236,8 @@ def _check_recordings(course: Course, hidden: bool) -> None:
 
 
 def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode: str = "grade",
-          tasks: set[str] | None = None, quiet: bool = True, student: str | None = None
+          tasks: set[str] | None = None, quiet: bool = True, student: str | None = None,
+          pool: dict[str, Worker] | None = None, hide: list[Path] | None = None
           ) -> tuple[Report, GradingSession]:
     """Run the public (and, unless ``mode == 'check'``, hidden) tests on ``submission``.
 
@@ -238,25 +245,24 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
     ``submission`` may be a folder or the zip of ``course submit`` (its manifest then
     names the student when ``student`` is not given, and changed protected files are
     flagged in the report).
+
+    ``pool`` (framework -> :class:`Worker`) keeps workers warm across calls (batch
+    grading); ``hide`` adds folders the worker must not see (the other submissions).
     """
+    from .release import protected_changes, read_manifest, unpack_submission
+
     submission = Path(submission).resolve()
     if submission.is_file() and submission.suffix == ".zip":
-        from .release import protected_changes, unpack_submission
-
         unpacked = Path(tempfile.mkdtemp(prefix="course-submission-"))
         try:
             manifest = unpack_submission(submission, unpacked)
             report, session = grade(course, unpacked, frameworks=frameworks, mode=mode, tasks=tasks, quiet=quiet,
-                                    student=student or (manifest.get("student") if manifest else None))
+                                    student=student, pool=pool, hide=[*(hide or []), submission.parent])
         finally:
             shutil.rmtree(unpacked, ignore_errors=True)
         report.submission = str(submission)
         if not manifest:
             report.errors.append("the zip has no manifest.json: it was not made by `course submit`")
-        else:
-            changed = protected_changes(course, manifest)
-            if changed:
-                report.errors.append("protected files were changed: " + ", ".join(changed[:10]))
         return report, session
     if not submission.is_dir():
         raise CourseError("is not a folder", path=submission,
@@ -281,10 +287,13 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
                           path=course.hidden_tests, fix="use `course check` here; grading needs the instructor's copy")
     if mode != "record" and code_tasks:
         _check_recordings(course, hidden=mode != "check")
+    manifest = read_manifest(submission)  # a submission made by `course submit`, unpacked
+    if manifest and student is None and isinstance(manifest.get("student"), str):
+        student = manifest["student"]
     began = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="course-grade-"))
-    hide = [course.root, Path(tempfile.gettempdir()), submission.parent]
-    session = GradingSession(course, submission, frameworks, mode, tasks, hide=hide)
+    hide = [course.root, Path(tempfile.gettempdir()), submission.parent, *(hide or [])]
+    session = GradingSession(course, submission, frameworks, mode, tasks, hide=hide, pool=pool)
     try:
         # Trusted copies of the test files: nothing from the submission is ever collected,
         # and no conftest.py or ini file near the submission can change the run.
@@ -329,10 +338,14 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
                 if path.is_symlink():
                     session.errors.append(f"{path.relative_to(submission)} is a symbolic link and was "
                                           "ignored: submit real files")
+    if manifest is not None and mode == "grade":
+        changed = protected_changes(course, manifest)
+        if changed:
+            session.errors.append("protected files were changed: " + ", ".join(changed[:10]))
     report = Report(course=course.id, submission=str(submission), frameworks=list(frameworks),
                     isolation=sandbox.isolation_level(), mode=mode, tests=session.results,
                     errors=session.errors, seconds=round(time.monotonic() - began, 2),
-                    worker_peak_mb=round(session.worker_peak_mb, 1))
+                    worker_peak_mb=round(session.worker_peak_mb, 1), student=student)
     selected = [t for t in course.tasks if t.id in code_tasks]
     counts = session.hidden_counts if mode == "check" else {}
     report.tasks = summarise(report.tests, selected, frameworks, counts, session._weight)

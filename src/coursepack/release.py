@@ -259,11 +259,34 @@ def unpack_submission(archive: Path, dest: Path, max_bytes: int = 64 * 2**20) ->
             if name.startswith("/") or ".." in parts or is_link:
                 raise CourseError(f"holds an unsafe entry {name!r}", path=archive, fix="submit only your work")
         zf.extractall(dest)
-    manifest_path = dest / "manifest.json"
-    if not manifest_path.is_file():
-        return {}
+    return read_manifest(dest) or {}
+
+
+def read_manifest(folder: Path) -> dict | None:
+    """The ``manifest.json`` of an unpacked submission; None when there is none,
+    ``{"invalid": True}`` when it is not a JSON object."""
+    path = Path(folder) / "manifest.json"
+    if not path.is_file() or path.is_symlink():
+        return None
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except ValueError:
+        if path.stat().st_size > 1_000_000:
+            return {"invalid": True}
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError):
         return {"invalid": True}
     return manifest if isinstance(manifest, dict) else {"invalid": True}
+
+
+def declared_framework(path: Path) -> str | None:
+    """The track a ``course submit`` zip declares (None for folders or foreign zips)."""
+    if not (path.is_file() and path.suffix == ".zip"):
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if archive.getinfo("manifest.json").file_size > 1_000_000:
+                return None
+            manifest = json.loads(archive.read("manifest.json"))
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile):
+        return None
+    framework = manifest.get("framework") if isinstance(manifest, dict) else None
+    return framework if framework in ("torch", "tf") else None

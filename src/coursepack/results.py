@@ -57,6 +57,7 @@ class Report:
     errors: list[str] = field(default_factory=list)   # problems outside any one test
     seconds: float = 0.0
     worker_peak_mb: float = 0.0                # largest memory of a process running student code
+    student: str | None = None                 # who submitted, when known (--student, manifest)
 
     @property
     def score(self) -> float:
@@ -119,18 +120,25 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def to_gradescope(report: Report) -> str:
-    """Gradescope's autograder ``results.json``: score plus one entry per test."""
-    tests = [{
-        "name": f"[{t.framework}] {t.task}: {t.name}",
-        "score": t.score,
-        "max_score": t.max_score,
-        "status": "passed" if t.passed else "failed",
-        "output": t.message or ("passed" if t.passed else "failed"),
-        "visibility": "visible" if t.visibility == "public" else "after_published",
-        "tags": [t.task, t.framework],
-    } for t in report.tests]
-    extra = f"Isolation of student code: {report.isolation}."
+def to_gradescope(report: Report, hidden: str = "after_published") -> str:
+    """Gradescope's autograder ``results.json``: score plus one entry per test.
+
+    ``hidden`` says what students see of a hidden test: ``name-and-points`` (the test,
+    its points and pass/fail, no message), or one of Gradescope's visibilities
+    ``after_due_date``, ``after_published``, ``hidden`` (everything, from then on)."""
+    tests = []
+    for t in report.tests:
+        status = "passed" if t.passed else "failed"
+        entry = {"name": f"[{t.framework}] {t.task}: {t.name}", "score": t.score, "max_score": t.max_score,
+                 "status": status, "output": t.message or status, "visibility": "visible",
+                 "tags": [t.task, t.framework]}
+        if t.visibility == "hidden":
+            if hidden == "name-and-points":
+                entry["output"] = f"hidden test {status}"
+            else:
+                entry["visibility"] = hidden
+        tests.append(entry)
+    extra = f"Isolation of student code: {report.isolation or 'none (not graded)'}."
     if report.errors:
         extra += " " + " ".join(report.errors)
     return json.dumps({
@@ -185,8 +193,40 @@ def to_csv(report: Report) -> str:
     return buf.getvalue()
 
 
+def _md(text: str) -> str:
+    """Student text inside a Markdown list item: no table pipes, indented continuation lines."""
+    return text.replace("|", "\\|").replace("\r", "").replace("\n", "\n  ")
+
+
+def to_markdown(report: Report, title: str | None = None) -> str:
+    """Feedback a student may read: points per task, every failed test and why.
+
+    Hidden tests appear by name with their message, which never holds their inputs or
+    expected values (see :mod:`coursepack.testing`)."""
+    lines = [f"# Feedback: {title or report.submission}", "",
+             f"**Total: {report.score:g} / {report.max_score:g} points**", ""]
+    if report.tasks:
+        lines += ["| task | track | points | tests passed |", "| --- | --- | --- | --- |"]
+        for s in report.tasks:
+            lines.append(f"| {s.id} | {s.framework} | {s.score:g} / {s.max_score:g} | {s.passed} of {s.passed + s.failed} |")
+        lines.append("")
+    failed = [t for t in report.tests if not t.passed]
+    if failed:
+        lines += ["## What did not pass", ""]
+        for t in failed:
+            kind = "hidden test" if t.visibility == "hidden" else "public test"
+            lines.append(f"- `{t.name}` ({t.task}, {kind}, 0 / {t.max_score:g}): {_md(t.message or 'failed')}")
+        lines.append("")
+    if report.errors:
+        lines += ["## Notes", ""] + [f"- {_md(e)}" for e in report.errors] + [""]
+    if report.isolation:
+        lines.append(f"Isolation of student code: {report.isolation}. Graded in {report.seconds:g} s.")
+    return "\n".join(lines) + "\n"
+
+
 def to_json(report: Report) -> str:
     return json.dumps(report.to_dict(), indent=2) + "\n"
 
 
-WRITERS = {"gradescope": to_gradescope, "junit": to_junit, "csv": to_csv, "json": to_json}
+WRITERS = {"gradescope": to_gradescope, "junit": to_junit, "csv": to_csv, "json": to_json,
+           "markdown": to_markdown}

@@ -1,9 +1,14 @@
 """The grader's side of the worker: start it, send requests, read plain arrays back.
 
-A :class:`Worker` owns one sandboxed worker process for one submission and framework.
-Each :meth:`Worker.call` is answered by a fresh child of that worker, so a crash, an
+A :class:`Worker` owns one sandboxed worker process for one framework. Each
+:meth:`Worker.call` is answered by a fresh child of that worker, so a crash, an
 ``os._exit``, a segfault or a stuck loop costs only that call: on a timeout the whole
 worker (and everything it started) is killed and the next call starts a new one.
+
+Batch grading keeps a worker warm across submissions (:meth:`Worker.load`): the
+framework is imported once, and only the staged files change. That is safe only when
+the worker is the init of its own pid namespace, because it then kills whatever a call
+left running before the next one; otherwise ``load`` starts a new worker.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import selectors
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import zipfile
@@ -59,6 +65,7 @@ class Worker:
     _counter: int = 0
     starts: int = 0
     peak_mb: float = 0.0             # largest resident memory of any call so far
+    reusable: bool = False           # kills leftovers after every call (see the module doc)
 
     # -- lifecycle ---------------------------------------------------------------
     def start(self) -> None:
@@ -69,24 +76,12 @@ class Worker:
         pkg = resources.files("coursepack") / "runtime"
         for name in ("course_worker.py", "driver.py", f"{self.framework}_adapter.py"):
             (runtime / name).write_text(pkg.joinpath(name).read_text(encoding="utf-8"), encoding="utf-8")
-        staged = self._dir / "submission"
-        staged.mkdir()
-        for name in sorted(self.packages):
-            source = self.submission / name
-            if source.is_dir() and not source.is_symlink():
-                copy_regular_files(source, staged / name)
-        for name, source in self.shared_files.items():
-            shutil.copy2(source, staged / name)
         for path in (self._dir / "requests", self._dir / "home", self._dir / "tmp"):
             path.mkdir()
         for path in [self._dir, *self._dir.rglob("*")]:
-            if path.is_dir():
-                path.chmod(0o755)
-            else:
-                path.chmod(0o644)
-        for private in (self._dir / "home", self._dir / "tmp"):  # writable by the worker alone
-            private.chmod(0o700)
-            sandbox.prepare_folder(private)
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        self._stage()
+        staged = self._dir / "submission"
         argv = sandbox.worker_command(
             [str(runtime / "course_worker.py"), "--framework", self.framework,
              "--submission", str(staged), "--memory-mb", str(self.memory_mb)],
@@ -100,13 +95,46 @@ class Worker:
                 env[key] = os.environ[key]
         self._proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            cwd=self._dir, env=env, start_new_session=True, text=True, bufsize=1)
+            cwd=self._dir, env=env, start_new_session=True, text=True, bufsize=1,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
         self.starts += 1
         reply = self._read_line(START_TIMEOUT)
         if not reply or not reply.get("ready"):
             self.close()
             raise RuntimeError(f"the {self.framework} worker did not start; is the framework "
                                f"installed? (pip install -e '.[{self.framework}]')")
+        self.reusable = bool(reply.get("clears_leftovers"))
+
+    def _stage(self) -> None:
+        """Copy the submission's packages and the trusted shared files in; empty home/tmp."""
+        staged = self._dir / "submission"
+        shutil.rmtree(staged, ignore_errors=True)
+        staged.mkdir()
+        for name in sorted(self.packages):
+            source = self.submission / name
+            if source.is_dir() and not source.is_symlink():
+                copy_regular_files(source, staged / name)
+        for name, source in self.shared_files.items():
+            shutil.copy2(source, staged / name)
+        for path in [staged, *staged.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        for private in (self._dir / "home", self._dir / "tmp"):  # writable by the worker alone
+            shutil.rmtree(private, ignore_errors=True)
+            private.mkdir()
+            private.chmod(0o700)
+            sandbox.prepare_folder(private)
+
+    def load(self, submission: Path) -> None:
+        """Make the next calls run ``submission``, reusing the warm worker when safe."""
+        submission = Path(submission)
+        if submission == self.submission and self._proc is not None:
+            return
+        self.submission = submission
+        self.peak_mb = 0.0
+        if self._proc is None or self._proc.poll() is not None or not self.reusable:
+            self.close()  # the next call starts a fresh worker on the new submission
+            return
+        self._stage()
 
     def close(self) -> None:
         if self._proc is not None:
@@ -213,6 +241,21 @@ class Worker:
                     continue
                 if expect_id is None or reply.get("id") == expect_id:
                     return reply
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: be killed when the grader dies, even by ``kill -9``."""
+    die_with_parent()
+
+
+def die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 def copy_regular_files(source: Path, dest: Path) -> list[Path]:

@@ -56,7 +56,13 @@ def main() -> None:
     adapter.setup()
     sys.path.remove(here)
 
-    proto_out.write(json.dumps({"ready": True, "pid": os.getpid()}) + "\n")
+    # Children run as the same user: make this process non-dumpable so none of them can
+    # ptrace it or write into its memory (/proc/PID/mem) and outlive its own call.
+    _set_dumpable(False)
+    # As the init of its own pid namespace this worker can kill every process a call
+    # left behind, which makes it safe to reuse for the next submission.
+    clears = os.getpid() == 1
+    proto_out.write(json.dumps({"ready": True, "pid": os.getpid(), "clears_leftovers": clears}) + "\n")
     for line in proto_in:
         line = line.strip()
         if not line:
@@ -64,6 +70,8 @@ def main() -> None:
         request = json.loads(line)
         status, code = _run_child(driver, adapter, request["dir"], args.submission, args.memory_mb,
                                   (proto_in, proto_out))
+        if clears:
+            _kill_leftovers()
         peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # largest child so far
         proto_out.write(json.dumps({"id": request["id"], "status": status, "code": code,
                                     "peak_kb": peak_kb}) + "\n")
@@ -88,7 +96,30 @@ def _run_child(driver, adapter, folder: str, submission: str, memory_mb: int, pr
     return "exit", os.WEXITSTATUS(status)
 
 
+def _kill_leftovers() -> None:
+    """Kill and reap every other process of this pid namespace (daemons a call started)."""
+    try:
+        os.kill(-1, signal.SIGKILL)  # from a namespace's init: everyone in it but itself
+    except ProcessLookupError:
+        return
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
+def _set_dumpable(flag: bool) -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, int(flag), 0, 0, 0)  # PR_SET_DUMPABLE
+    except (OSError, AttributeError):
+        pass  # not Linux: nothing to protect against here
+
+
 def _child(driver, adapter, folder: str, submission: str, memory_mb: int) -> None:
+    _set_dumpable(True)  # its own /proc entries behave as usual
     out = os.open(os.path.join(folder, "output.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(out, 1)
     os.dup2(out, 2)

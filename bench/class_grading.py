@@ -1,0 +1,118 @@
+"""Benchmark: grading a class on one machine.
+
+    .venv/bin/python bench/class_grading.py [--n 12] [--workers 2] [--time-limit 10]
+
+Builds a class of N PyTorch submissions in a temporary copy of the course (correct
+ones, partial ones with classic mistakes, broken ones, one that never returns), then
+grades it twice, side by side:
+
+* ``course grade CLASS --workers W``: the batch grader (warm workers, W in parallel);
+* one ``course grade SUBMISSION`` process per submission, one after the other: what a
+  shell loop or a naive CI job does (every run imports the framework again).
+
+Prints seconds per submission for each, the ratio, and whether the scores agree. The
+copy's per-test time limit is lowered to --time-limit seconds so that the submission
+that never returns costs seconds, not minutes (it costs that limit once per test of the
+task it breaks). nbgrader's ``autograde`` on the same code needs the nbgrader course
+(`course nbgrader build`); until that exists this benchmark says so instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from submissions import make_kind  # noqa: E402
+
+MIX = ["correct", "no-scale", "stub", "heads-split", "correct", "syntax-error", "correct", "exit-at-import"]
+
+
+def course_cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "coursepack.cli", *args]
+
+
+def copy_course(dest: Path, time_limit: int) -> Path:
+    dest.mkdir()
+    text = (ROOT / "course.toml").read_text()
+    text = re.sub(r"(?m)^time_limit = \d+", f"time_limit = {time_limit}", text, count=1)
+    (dest / "course.toml").write_text(text)
+    for name in ("solutions", "assignments", "autograder", "quizzes"):
+        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest / "course.toml"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=12, help="submissions in the class")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--time-limit", type=int, default=10, help="seconds per test in the benchmark's copy")
+    parser.add_argument("--skip-sequential", action="store_true", help="only the batch grader")
+    args = parser.parse_args()
+
+    from coursepack.config import load_course
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        course_toml = copy_course(tmp / "course", args.time_limit)
+        course = load_course(course_toml)
+        klass = tmp / "class"
+        klass.mkdir()
+        kinds = {}
+        for i in range(args.n):
+            kind = "endless-loop" if i == args.n - 1 else MIX[i % len(MIX)]
+            name = f"s{i:02d}-{kind}"
+            make_kind(course, klass / name, kind)
+            kinds[name] = kind
+
+        began = time.perf_counter()
+        proc = subprocess.run(course_cli("--course", str(course_toml), "grade", str(klass), "--workers",
+                                         str(args.workers), "--out", str(tmp / "batch")),
+                              capture_output=True, text=True)
+        batch_seconds = time.perf_counter() - began
+        if proc.returncode != 0:
+            sys.exit(f"batch grading failed:\n{proc.stderr}")
+        with open(tmp / "batch" / "gradebook.csv", newline="") as fh:
+            batch = {row["submission"]: float(row["total"]) for row in csv.DictReader(fh)}
+
+        single, single_seconds = {}, None
+        if not args.skip_sequential:
+            began = time.perf_counter()
+            for name in sorted(kinds):
+                out = tmp / "single" / f"{name}.json"
+                proc = subprocess.run(course_cli("--course", str(course_toml), "grade", str(klass / name),
+                                                 "--format", "json", "--out", str(out)),
+                                      capture_output=True, text=True)
+                if proc.returncode != 0:
+                    sys.exit(f"grading {name} failed:\n{proc.stderr}")
+                single[name] = json.loads(out.read_text())["score"]
+            single_seconds = time.perf_counter() - began
+
+    n = args.n
+    print(f"class of {n} PyTorch submissions: " + ", ".join(f"{k} x{list(kinds.values()).count(k)}"
+                                                           for k in dict.fromkeys(kinds.values())))
+    print(f"per-test time limit in this run: {args.time_limit} s")
+    print(f"{'way of grading':<52} {'total (s)':>10} {'s/submission':>13}")
+    print(f"{f'course grade CLASS --workers {args.workers}':<52} {batch_seconds:>10.1f} {batch_seconds / n:>13.2f}")
+    if single_seconds is not None:
+        print(f"{'one course grade per submission, in sequence':<52} {single_seconds:>10.1f} {single_seconds / n:>13.2f}")
+        print(f"throughput ratio (batch / sequential): {single_seconds / batch_seconds:.2f}x")
+        differ = [name for name in kinds if abs(batch[name] - single[name]) > 1e-6]
+        print("scores agree: " + ("yes, every submission" if not differ else f"NO: {', '.join(differ)}"))
+    print("nbgrader autograde: not measured - the nbgrader course (`course nbgrader build`) is not built yet")
+    for name in sorted(kinds):
+        print(f"  {name:<24} {batch[name]:>7.2f} / 100")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,300 @@
+"""Grade a whole class on one machine: ``course grade SUBMISSIONS_DIR --workers N``.
+
+A class folder holds one entry per submission: a zip made by ``course submit``
+(``alice.zip``) or a folder laid out like ``assignments/`` (``bob/course_torch/...``).
+The entry's name is its key in every output:
+
+``OUT/results/<name>.json``
+    the full report of that submission, written atomically as soon as it is graded,
+    with a digest of what was graded;
+``OUT/feedback/<name>.md``
+    what the student may read: points per task, the failed tests and why;
+``OUT/gradebook.csv``
+    one row per graded submission (points per task, quiz points, total), rebuilt from
+    the result files after every submission, so it never holds a row twice.
+
+``N`` grader processes each keep one warm worker per framework (the framework is
+imported once; every call still runs in a fresh forked child that is killed with
+whatever it started, see :mod:`coursepack.worker_client`). The grader processes die
+with this one, even on ``kill -9``; ``--resume`` then grades only the entries without a
+result (or whose files changed since).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import queue
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Course, load_course
+from .errors import CourseError
+from .release import declared_framework
+from .results import Report, to_json, to_markdown, write_atomic
+
+RESULTS, FEEDBACK, GRADEBOOK = "results", "feedback", "gradebook.csv"
+RESULT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One submission of a class folder."""
+
+    name: str     # the file or folder name without .zip: the key of every output
+    path: Path
+
+
+def is_class_folder(course: Course, path: Path) -> bool:
+    """A folder of submissions rather than one submission (no track folder at its top)."""
+    path = Path(path)
+    if not path.is_dir():
+        return False
+    tracks = {d for fw in course.frameworks for d in course.package_dirs(fw)}
+    return not any((path / d).is_dir() for d in tracks)
+
+
+def find_submissions(course: Course, folder: Path) -> list[Entry]:
+    """The zips and submission folders directly inside ``folder``, sorted by name."""
+    tracks = {d for fw in course.frameworks for d in course.package_dirs(fw)}
+    entries: dict[str, Entry] = {}
+    for path in sorted(Path(folder).iterdir()):
+        if path.name.startswith(".") or path.is_symlink():
+            continue
+        if path.is_file() and path.suffix == ".zip":
+            name = path.stem
+        elif path.is_dir() and any((path / d).is_dir() for d in tracks):
+            name = path.name
+        else:
+            continue
+        if name in entries:
+            raise CourseError(f"two submissions are named {name!r} ({entries[name].path.name} and {path.name})",
+                              path=folder, fix="rename or remove one of them")
+        entries[name] = Entry(name, path.resolve())
+    if not entries:
+        raise CourseError("holds no submission (zips made by `course submit`, or folders with "
+                          f"{' or '.join(sorted(tracks))} inside)", path=folder,
+                          fix="pass the folder that holds the students' zips or folders")
+    return list(entries.values())
+
+
+def digest(path: Path) -> str:
+    """SHA-256 of a zip, or of a folder's relative paths and file contents."""
+    h = hashlib.sha256()
+    if path.is_file():
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        return h.hexdigest()
+    for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()):
+        rel = file.relative_to(path)
+        if "__pycache__" in rel.parts:
+            continue
+        h.update(str(rel).encode() + b"\0")
+        h.update(hashlib.sha256(file.read_bytes()).digest())
+    return h.hexdigest()
+
+
+# -- one grader process ---------------------------------------------------------------
+
+_state: dict = {}
+
+
+def _grader_main(course_path: str, parent: int, jobs, events, options: dict) -> None:
+    """A grader process: take entries from ``jobs`` until ``None``, report on ``events``."""
+    from .worker_client import die_with_parent
+
+    die_with_parent()
+    if os.getppid() != parent:  # the parent died before we asked to die with it
+        return
+    course = load_course(Path(course_path))
+    pool: dict = {}
+    try:
+        while True:
+            job = jobs.get()
+            if job is None:
+                break
+            entry = Entry(job["name"], Path(job["path"]))
+            events.put(("start", entry.name, os.getpid()))
+            summary = grade_entry(course, entry, Path(options["out"]), options, pool)
+            events.put(("done", entry.name, summary))
+    finally:
+        for worker in pool.values():
+            worker.close()
+
+
+def grade_entry(course: Course, entry: Entry, out: Path, options: dict, pool: dict) -> dict:
+    """Grade one entry, write its result and feedback atomically, return a summary."""
+    from .grading import grade
+
+    began = time.monotonic()
+    frameworks = tuple(options["frameworks"]) if options.get("frameworks") else None
+    record = {"version": RESULT_VERSION, "entry": entry.name, "path": str(entry.path),
+              "digest": digest(entry.path), "selection": _selection(options)}
+    try:
+        if frameworks is None:
+            frameworks = (declared_framework(entry.path) or course.framework,)
+        report, _ = grade(course, entry.path, frameworks=frameworks, mode="grade",
+                          tasks=set(options["tasks"]) if options.get("tasks") else None,
+                          hide=[Path(options["folder"])], pool=pool)
+    except CourseError as exc:  # an ungradable submission still gets a row, with the reason
+        report = Report(course=course.id, submission=str(entry.path), frameworks=list(frameworks or ()),
+                        isolation="", mode="grade", errors=[str(exc)])
+    except Exception as exc:  # noqa: BLE001 - one bad submission must not stop the class
+        report = Report(course=course.id, submission=str(entry.path), frameworks=list(frameworks or ()),
+                        isolation="", mode="grade",
+                        errors=[f"internal error while grading ({type(exc).__name__}: {exc}); "
+                                "re-run with --resume, and report it if it persists"])
+    report.seconds = round(time.monotonic() - began, 2)
+    record["report"] = report.to_dict()
+    write_atomic(out / FEEDBACK / f"{entry.name}.md", to_markdown(report, title=entry.name))
+    write_atomic(out / RESULTS / f"{entry.name}.json", json.dumps(record, indent=2) + "\n")
+    return {"score": report.score, "max_score": report.max_score, "seconds": report.seconds,
+            "errors": len(report.errors)}
+
+
+def _selection(options: dict) -> dict:
+    return {"frameworks": sorted(options.get("frameworks") or []), "tasks": sorted(options.get("tasks") or [])}
+
+
+# -- the class ------------------------------------------------------------------------
+
+def read_result(out: Path, entry: Entry) -> dict | None:
+    """The stored result of ``entry``, or None when missing or unreadable."""
+    path = out / RESULTS / f"{entry.name}.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("version") != RESULT_VERSION or "report" not in record:
+        return None
+    return record
+
+
+def pending(out: Path, entries: list[Entry], options: dict) -> list[Entry]:
+    """Entries without a stored result for these options and these files."""
+    todo = []
+    for entry in entries:
+        record = read_result(out, entry)
+        if (record is None or record.get("selection") != _selection(options)
+                or record.get("digest") != digest(entry.path)):
+            todo.append(entry)
+    return todo
+
+
+def grade_class(course: Course, folder: Path, out: Path, *, workers: int = 1, frameworks: tuple[str, ...] | None = None,
+                tasks: set[str] | None = None, resume: bool = False, console=None) -> Path:
+    """Grade every submission of ``folder`` into ``out``; returns the gradebook path."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+        TimeRemainingColumn
+
+    folder, out = Path(folder).resolve(), Path(out).resolve()
+    if workers < 1:
+        raise CourseError(f"--workers must be at least 1, not {workers}", fix="pass --workers 1 or more")
+    if folder == out or folder in out.parents:
+        raise CourseError("the output folder is inside the class folder", path=out,
+                          fix="choose --out outside the folder of submissions")
+    entries = find_submissions(course, folder)
+    options = {"out": str(out), "folder": str(folder), "frameworks": list(frameworks or []),
+               "tasks": sorted(tasks or [])}
+    done_before = [e for e in entries if read_result(out, e) is not None]
+    if done_before and not resume:
+        raise CourseError(f"already holds the results of {len(done_before)} submission(s)", path=out / RESULTS,
+                          fix="pass --resume to grade only what has no result, or choose another --out")
+    todo = pending(out, entries, options)
+    if console is not None and resume:
+        console.print(f"{len(entries) - len(todo)} of {len(entries)} submission(s) already graded; "
+                      f"grading {len(todo)}.")
+    write_gradebook(course, out, entries)
+    if todo:
+        _run(course, todo, entries, out, options, min(workers, len(todo)), console,
+             Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                      console=console, disable=console is None))
+    return write_gradebook(course, out, entries)
+
+
+def _run(course: Course, todo: list[Entry], entries: list[Entry], out: Path, options: dict, workers: int,
+         console, progress) -> None:
+    context = multiprocessing.get_context("spawn")
+    jobs, events = context.Queue(), context.Queue()
+    for entry in todo:
+        jobs.put({"name": entry.name, "path": str(entry.path)})
+    for _ in range(workers):
+        jobs.put(None)
+    procs = [context.Process(target=_grader_main, args=(str(course.path), os.getpid(), jobs, events, options),
+                             daemon=True) for _ in range(workers)]
+    running: dict[int, str] = {}
+    finished = 0
+    with progress:
+        bar = progress.add_task("grading", total=len(todo))
+        for proc in procs:
+            proc.start()
+        while finished < len(todo):
+            try:
+                event = events.get(timeout=1.0)
+            except queue.Empty:
+                lost = [p for p in procs if not p.is_alive() and p.exitcode not in (0, None)]
+                if lost or all(not p.is_alive() for p in procs):
+                    names = [running.get(p.pid) for p in lost if running.get(p.pid)]
+                    raise CourseError(
+                        f"a grader process stopped unexpectedly (exit {lost[0].exitcode if lost else 0})"
+                        + (f" while grading {', '.join(names)}" if names else ""), path=out,
+                        fix="run the same command with --resume to grade what is left")
+                continue
+            kind, name = event[0], event[1]
+            if kind == "start":
+                running[event[2]] = name
+                continue
+            finished += 1
+            summary = event[2]
+            write_gradebook(course, out, entries)
+            if console is not None:
+                flag = f"  [yellow]{summary['errors']} note(s)[/yellow]" if summary["errors"] else ""
+                progress.console.print(f"{name}: {summary['score']:g} / {summary['max_score']:g} "
+                                       f"({summary['seconds']:.1f} s){flag}")
+            progress.advance(bar)
+    for proc in procs:
+        proc.join(timeout=30)
+
+
+def gradebook_rows(course: Course, out: Path, entries: list[Entry]) -> tuple[list[str], list[list]]:
+    """Header and one row per entry that has a result (sorted by name)."""
+    quiz_ids = [f"quiz-{k}" for k in course.quizzes]
+    header = ["submission", "student", "frameworks", *[t.id for t in course.tasks], *quiz_ids,
+              "total", "max_total", "notes"]
+    rows = []
+    for entry in sorted(entries, key=lambda e: e.name):
+        record = read_result(out, entry)
+        if record is None:
+            continue
+        report = record["report"]
+        points: dict[str, float] = {}
+        for summary in report["tasks"]:
+            points[summary["id"]] = points.get(summary["id"], 0.0) + summary["score"]
+        student = report.get("student") or entry.name
+        rows.append([entry.name, student, "+".join(report["frameworks"]),
+                     *[_cell(points.get(i)) for i in [t.id for t in course.tasks] + quiz_ids],
+                     _cell(report["score"]), _cell(report["max_score"]), " | ".join(report["errors"])[:500]])
+    return header, rows
+
+
+def _cell(value) -> str:
+    return "" if value is None else f"{round(value, 4):g}"
+
+
+def write_gradebook(course: Course, out: Path, entries: list[Entry]) -> Path:
+    """(Re)write ``OUT/gradebook.csv`` from the result files: one row per submission."""
+    path = out / GRADEBOOK
+    header, rows = gradebook_rows(course, out, entries)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    writer.writerows(rows)
+    write_atomic(path, buf.getvalue())
+    return path
