@@ -10,11 +10,13 @@ grades it twice, side by side:
 * one ``course grade SUBMISSION`` process per submission, one after the other: what a
   shell loop or a naive CI job does (every run imports the framework again).
 
-Prints seconds per submission for each, the ratio, and whether the scores agree. The
+* ``nbgrader autograde`` on the same code as notebooks (the nbgrader course made by
+  ``course nbgrader build``, each submission's answer cells holding the same code).
+
+Prints seconds per submission for each, the ratios, and whether the scores agree. The
 copy's per-test time limit is lowered to --time-limit seconds so that the submission
-that never returns costs seconds, not minutes (it costs that limit once per test of the
-task it breaks). nbgrader's ``autograde`` on the same code needs the nbgrader course
-(`course nbgrader build`); until that exists this benchmark says so instead.
+that never returns costs seconds, not minutes (after one timeout the task's other tests
+fail at once).
 """
 
 from __future__ import annotations
@@ -33,9 +35,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from submissions import make_kind  # noqa: E402
+from submissions import KINDS, make_kind  # noqa: E402
 
-MIX = ["correct", "no-scale", "stub", "heads-split", "correct", "syntax-error", "correct", "exit-at-import"]
+# Kinds whose code reads the same as a .py file and as answer cells (code that runs at
+# import, like exit-at-import, is not part of an answer cell's definitions).
+MIX = ["correct", "no-scale", "stub", "heads-split", "correct", "syntax-error", "correct", "correct"]
 
 
 def course_cli(*args: str) -> list[str]:
@@ -57,7 +61,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=12, help="submissions in the class")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--time-limit", type=int, default=10, help="seconds per test in the benchmark's copy")
-    parser.add_argument("--skip-sequential", action="store_true", help="only the batch grader")
+    parser.add_argument("--skip-sequential", action="store_true", help="leave out one `course grade` per submission")
+    parser.add_argument("--skip-nbgrader", action="store_true", help="leave out nbgrader autograde")
     args = parser.parse_args()
 
     from coursepack.config import load_course
@@ -98,6 +103,10 @@ def main() -> None:
                 single[name] = json.loads(out.read_text())["score"]
             single_seconds = time.perf_counter() - began
 
+        notebooks, nb_seconds = {}, None
+        if not args.skip_nbgrader:
+            notebooks, nb_seconds = nbgrader_run(course, course_toml, kinds)
+
     n = args.n
     print(f"class of {n} PyTorch submissions: " + ", ".join(f"{k} x{list(kinds.values()).count(k)}"
                                                            for k in dict.fromkeys(kinds.values())))
@@ -109,9 +118,55 @@ def main() -> None:
         print(f"throughput ratio (batch / sequential): {single_seconds / batch_seconds:.2f}x")
         differ = [name for name in kinds if abs(batch[name] - single[name]) > 1e-6]
         print("scores agree: " + ("yes, every submission" if not differ else f"NO: {', '.join(differ)}"))
-    print("nbgrader autograde: not measured - the nbgrader course (`course nbgrader build`) is not built yet")
+    if nb_seconds is not None:
+        print(f"{'nbgrader autograde (the same code as notebooks)':<52} {nb_seconds:>10.1f} {nb_seconds / n:>13.2f}")
+        print(f"throughput ratio (batch / nbgrader autograde): {nb_seconds / batch_seconds:.2f}x")
+        differ = [name for name in kinds if abs(batch[name] - notebooks[name]) > 1e-3]
+        print("scores agree with nbgrader: " + ("yes, every submission" if not differ else f"NO: {', '.join(differ)}"))
     for name in sorted(kinds):
-        print(f"  {name:<24} {batch[name]:>7.2f} / 100")
+        extra = f"  nbgrader {notebooks[name]:>6.2f}" if notebooks else ""
+        print(f"  {name:<24} {batch[name]:>7.2f} / 100{extra}")
+
+
+def nbgrader_run(course, course_toml: Path, kinds: dict[str, str]) -> tuple[dict[str, float], float]:
+    """Build the nbgrader course, submit every kind as a notebook, time `nbgrader autograde`."""
+    import os
+
+    import nbformat
+
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")}
+    out = course_toml.parent / "nbgrader"
+    subprocess.run(course_cli("--course", str(course_toml), "nbgrader", "build", str(out), "--framework", "torch"),
+                   check=True, capture_output=True, env=env)
+    nbgrader = str(Path(sys.executable).parent / "nbgrader")
+    subprocess.run([nbgrader, "generate_assignment", "attention"], cwd=out, check=True, capture_output=True, env=env)
+    source = nbformat.read(out / "source/attention/attention_torch.ipynb", as_version=4)
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    for name, kind in kinds.items():
+        base, edits = KINDS[kind]
+        nb = nbformat.read(out / "release/attention/attention_torch.ipynb", as_version=4)
+        if base == "solutions":
+            for cell in nb.cells:
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if grade_id in answers:
+                    text = answers[grade_id]
+                    for file, old, new in edits:
+                        if grade_id.startswith(Path(file).stem + "-"):
+                            text = text.replace(old, new)
+                    cell.source = text
+        target = out / "submitted" / name / "attention" / "attention_torch.ipynb"
+        target.parent.mkdir(parents=True)
+        nbformat.write(nb, target)
+    began = time.perf_counter()
+    proc = subprocess.run([nbgrader, "autograde", "attention"], cwd=out, capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - began
+    if proc.returncode != 0:
+        sys.exit(f"nbgrader autograde failed:\n{proc.stderr[-3000:]}")
+    subprocess.run([nbgrader, "export"], cwd=out, check=True, capture_output=True, env=env)
+    with open(out / "grades.csv", newline="") as fh:
+        scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(fh)}
+    return scores, seconds
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ def test_the_shipped_course_loads(course):
     assert course.task("pretraining").time_limit == 180
     assert course.task("sdpa").time_limit == 60          # the [limits] default
     assert course.task("multihead").module("torch") == "course_torch.multihead"
+    assert course.nbgrader.assignment == "attention" and course.nbgrader.duedate.startswith("2026-12-18")
 
 
 @pytest.mark.parametrize("old, new, expect", [
@@ -45,6 +46,9 @@ def test_the_shipped_course_loads(course):
     ('symbols = ["AdditiveAttention"]', 'symbols = [3]', r"symbols must be a list of non-empty strings"),
     ('time_limit = 60 ', 'time_limit = "soon" ', r"time_limit = 'soon' must be a positive number"),
     ('title = "Sinusoidal positional encoding"\n', '', r"is missing the key 'title'.*Fix: add title"),
+    ('assignment = "attention"', 'assignment = "my assignment"', r"not a valid nbgrader assignment id"),
+    ('cell_timeout = 300', 'cell_timout = 300', r"unknown key 'cell_timout' in \[nbgrader\]"),
+    ('cell_timeout = 300', 'cell_timeout = 0', r"\[nbgrader\] cell_timeout = 0 must be a positive number"),
 ])
 def test_malformed_course_file_names_file_key_and_fix(course_copy, old, new, expect):
     path = course_copy / "course.toml"

@@ -42,6 +42,20 @@ def test_release_is_clean(course, release):
         assert sorted(n for n in zf.namelist() if not n.endswith("/")) == sorted(names)
 
 
+def test_release_notebooks_hold_stubs_and_public_checks(course, release):
+    nbformat = pytest.importorskip("nbformat")
+    folder, _ = release
+    for framework in course.frameworks:
+        nb = nbformat.read(folder / "notebooks" / f"attention_{framework}.ipynb", as_version=4)
+        nbformat.validate(nb)
+        code = [c.source for c in nb.cells if c.cell_type == "code"]
+        checks = [s for s in code if "check(" in s and "import" not in s]
+        assert len(checks) == len(course.tasks)
+        assert all("hidden" not in s.lower() for s in checks)
+        assert sum("raise NotImplementedError(\"task '" in s for s in code) >= len(course.tasks)
+    assert (folder / "notebooks" / "toylang.py").is_file()
+
+
 def test_scan_finds_planted_leaks(course, tmp_path):
     shutil.copytree(course.assignments / "tests", tmp_path / "assignments" / "tests")
     assert scan_release(course, tmp_path) == []
@@ -100,3 +114,33 @@ def test_unsafe_zip_entries_are_refused(course, tmp_path):
         zf.writestr("../outside.py", "x = 1\n")
     proc = cli("--course", str(course.path), "grade", str(archive))
     assert proc.returncode == 2 and "unsafe entry" in proc.stderr
+
+
+def test_work_done_in_the_release_notebook_is_submitted_and_graded(course, release, tmp_path):
+    """A student who worked in notebooks/attention_torch.ipynb submits with --notebook."""
+    import ast
+
+    folder = tmp_path / "student"
+    shutil.copytree(release[0], folder)
+    notebook = folder / "notebooks" / "attention_torch.ipynb"
+    data = json.loads(notebook.read_text())
+    solved = {}
+    for name in ("masked_softmax", "scaled_dot_product_attention", "MultiHeadAttention"):
+        file = "multihead.py" if name == "MultiHeadAttention" else "attention.py"
+        text = (course.solutions / "course_torch" / file).read_text()
+        node = next(n for n in ast.parse(text).body if getattr(n, "name", None) == name)
+        lines = text.splitlines()[node.lineno - 1:node.end_lineno]
+        solved[name] = "\n".join(line for line in lines if "SOLUTION" not in line)
+    for cell in data["cells"]:
+        source = "".join(cell["source"])
+        for name, code in solved.items():
+            if cell["cell_type"] == "code" and (f"def {name}(" in source or f"class {name}(" in source):
+                cell["source"] = code + "\n\nprint('trying it out')\n"  # what a student would leave in
+    notebook.write_text(json.dumps(data))
+    out = tmp_path / "nb.zip"
+    proc = cli("submit", "--notebook", str(notebook), "--student", "s@example.org", "--out", str(out), cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    report, _ = grade(course, out, frameworks=("torch",), tasks={"sdpa", "multihead", "additive"})
+    points = {s.id: s.score for s in report.tasks}
+    assert points == {"sdpa": 14, "multihead": 18, "additive": 0}
+    assert report.errors == []  # nothing protected was touched

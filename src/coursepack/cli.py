@@ -202,20 +202,36 @@ def _quiz_status(course, console) -> None:
 
 @main.command()
 @click.option("--framework", type=click.Choice(["torch", "tf"]), default=None,
-              help="The track you worked in (default: [course] framework).")
+              help="The track you worked in (default: [course] framework, or the notebook's).")
 @click.option("--student", default=None, help="Your student id (default: COURSE_STUDENT, git user.email, login).")
+@click.option("--notebook", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="You worked in a notebook (notebooks/<name>_<track>.ipynb): submit its answer cells.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="The zip to write (default: submission-<framework>.zip in the course folder).")
 @click.pass_context
 @friendly
-def submit(ctx, framework, student, out):
+def submit(ctx, framework, student, notebook, out):
     """Zip your work with a manifest (files and their SHA-256, framework, versions, time)."""
+    import shutil
+    import tempfile
+
     from .release import make_submission
 
     course = _course(ctx)
+    if notebook and framework is None:
+        framework = next((fw for fw in course.frameworks if notebook.stem.endswith(f"_{fw}")), None)
     framework = course.resolve_frameworks(framework)[0]
     out = out or course.root / f"submission-{framework}.zip"
-    path = make_submission(course, course.assignments, framework, out, _student_id(student))
+    if notebook is None:
+        path = make_submission(course, course.assignments, framework, out, _student_id(student))
+    else:
+        from .nbcells import notebook_answers, write_track
+
+        with tempfile.TemporaryDirectory(prefix="course-submit-") as tmp:
+            work = write_track(course, framework, notebook_answers(course, framework, notebook), Path(tmp))
+            if (course.assignments / "quiz_answers").is_dir():
+                shutil.copytree(course.assignments / "quiz_answers", work / "quiz_answers")
+            path = make_submission(course, work, framework, out, _student_id(student))
     click.echo(f"wrote {path}: hand in this file")
 
 
@@ -327,6 +343,40 @@ def autograder_github(ctx, out):
     course = _course(ctx.find_root())
     for path in write_github_workflow(course, out or course.root):
         click.echo(f"wrote {path}")
+
+
+# -- nbgrader ----------------------------------------------------------------------------
+
+@main.group("nbgrader")
+def nbgrader_group():
+    """The nbgrader course generated from this one (notebooks graded by the judge).
+
+    \b
+    course nbgrader build [DIR]          write DIR (default: nbgrader/ in the course)
+    then nbgrader's own commands, run in DIR:
+      nbgrader generate_assignment attention
+      nbgrader autograde attention
+      nbgrader generate_feedback attention
+      nbgrader export
+    """
+
+
+@nbgrader_group.command("build")
+@click.argument("out", type=click.Path(path_type=Path), required=False)
+@click.option("--framework", type=FRAMEWORK_CHOICE, default="all", show_default=True,
+              help="Notebooks to make: one per framework.")
+@click.pass_context
+@friendly
+def nbgrader_build(ctx, out, framework):
+    """Write (or refresh) the nbgrader course: config, source notebooks, gradebook."""
+    from .nbgrader_build import build_nbgrader
+
+    course = _course(ctx.find_root())
+    out = out or course.root / "nbgrader"
+    written = build_nbgrader(course, out, course.resolve_frameworks(framework))
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"Next, in {out}: nbgrader generate_assignment {course.nbgrader.assignment}")
 
 
 # -- quizzes ---------------------------------------------------------------------------

@@ -27,7 +27,8 @@ _TASK_KEYS = {
     "id", "title", "idea", "points", "time_limit", "files", "symbols",
     "public_tests", "hidden_tests",
 }
-_TOP_KEYS = {"course", "limits", "tasks", "quizzes"}
+_TOP_KEYS = {"course", "limits", "tasks", "quizzes", "nbgrader"}
+_NBGRADER_KEYS = {"assignment", "duedate", "cell_timeout"}
 _QUIZ_KEYS = {"bank", "draw", "feedback", "points"}
 QUIZ_KINDS = ("pre", "post")
 
@@ -63,6 +64,15 @@ class QuizConfig:
 
 
 @dataclass(frozen=True)
+class NbgraderConfig:
+    """``[nbgrader]``: how ``course nbgrader build`` names and dates the assignment."""
+
+    assignment: str            # the nbgrader assignment id (default: the course id)
+    duedate: str | None        # e.g. "2026-12-18 23:59:00 UTC"; None: no due date
+    cell_timeout: int          # seconds a notebook cell may run in nbgrader's kernel
+
+
+@dataclass(frozen=True)
 class Course:
     """The validated contents of ``course.toml``; paths are absolute."""
 
@@ -80,6 +90,7 @@ class Course:
     memory_mb: int
     tasks: tuple[Task, ...] = field(default_factory=tuple)
     quizzes: dict[str, QuizConfig] = field(default_factory=dict)
+    nbgrader: NbgraderConfig | None = None
 
     @property
     def root(self) -> Path:
@@ -256,10 +267,12 @@ def _parse(raw: dict, path: Path) -> Course:
         ))
 
     quizzes = _parse_quizzes(raw.get("quizzes", {}), root, path)
+    course_id = _get(course, "id", str, "[course]", path)
     return Course(
         path=path,
         quizzes=quizzes,
-        id=_get(course, "id", str, "[course]", path),
+        nbgrader=_parse_nbgrader(raw.get("nbgrader", {}), course_id, path),
+        id=course_id,
         title=_get(course, "title", str, "[course]", path),
         frameworks=frameworks,
         framework=framework,
@@ -298,6 +311,27 @@ def _parse_quizzes(raw, root: Path, path: Path) -> dict[str, QuizConfig]:
         quizzes[kind] = QuizConfig(kind=kind, bank=root / _get(table, "bank", str, where, path), draw=draw,
                                    feedback=feedback, points=points)
     return quizzes
+
+
+def _parse_nbgrader(raw, course_id: str, path: Path) -> NbgraderConfig:
+    import re
+
+    if not isinstance(raw, dict):
+        raise CourseError("[nbgrader] must be a table", path=path, fix='write [nbgrader] then assignment = "..."')
+    _no_unknown(raw, _NBGRADER_KEYS, "[nbgrader]", path)
+    assignment = raw.get("assignment", course_id)
+    if not isinstance(assignment, str) or not re.fullmatch(r"[A-Za-z0-9_-]+", assignment):
+        raise CourseError(f"[nbgrader] assignment = {assignment!r} is not a valid nbgrader assignment id",
+                          path=path, fix="use letters, digits, '-' and '_' only")
+    duedate = raw.get("duedate")
+    if duedate is not None:
+        if hasattr(duedate, "isoformat"):  # a TOML date-time
+            duedate = duedate.isoformat(sep=" ") if hasattr(duedate, "hour") else duedate.isoformat()
+        if not isinstance(duedate, str) or not duedate.strip():
+            raise CourseError(f"[nbgrader] duedate = {duedate!r} is not a date", path=path,
+                              fix='write it like duedate = "2026-12-18 23:59:00 UTC"')
+    timeout = _positive(raw.get("cell_timeout", 300), "[nbgrader] cell_timeout", path)
+    return NbgraderConfig(assignment=assignment, duedate=duedate, cell_timeout=int(timeout))
 
 
 def _strings(values, what: str, path: Path) -> list:

@@ -61,6 +61,7 @@ class GradingSession:
         self._symbols = {s: t for t in course.tasks for s in t.symbols}
         self._shared: dict[str, object] = {}
         self.worker_peak_mb = 0.0
+        self.timeouts: dict[tuple[str, str], float] = {}  # (framework, task) -> the limit it hit
 
     # -- used by testing.Judge / testing.Expected ---------------------------------
     @property
@@ -166,7 +167,7 @@ class GradingSession:
     @pytest.fixture
     def judge(self, request, framework):
         task = self.course.task(dict(request.node.user_properties)["task"])
-        return Judge(self, framework, self.visibility(request.node), task.time_limit)
+        return Judge(self, framework, self.visibility(request.node), task.time_limit, task.id)
 
     @pytest.fixture
     def expected(self, request):

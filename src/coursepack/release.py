@@ -4,7 +4,8 @@
 the generated stubs, the public tests with their expected values, the quiz banks as
 students may see them (hashed pre-lecture answers, no post-lecture key), a
 ``course.toml`` that points at them, the ``course`` CLI itself, a student README and a
-GitHub Actions workflow that runs the public checks on every push. Solutions, hidden
+GitHub Actions workflow that runs the public checks on every push, and the notebook
+version of each track (``notebooks/``). Solutions, hidden
 tests and their expected values never enter it, and :func:`scan_release` proves it.
 
 :func:`make_submission` zips a student's work with a manifest (every file with its
@@ -64,6 +65,11 @@ bash scripts/setup.sh                 # once: creates .venv with the course tool
 .venv/bin/course submit               # the zip to hand in
 ```
 
+Prefer Jupyter? `notebooks/` holds the same assignment as one notebook per track: the
+answer cells are the functions to write and each task's test cell runs `course check`'s
+tests on what you have run (start Jupyter from this folder's `.venv`). Hand in the `.py`
+files all the same: `course submit` zips `assignments/`.
+
 Hidden tests run only when you are graded; `course check` tells how many there are
 and how many points they carry. Do not edit `assignments/tests/`, `course.toml` or
 `.github/`: a submission that changed them is flagged.
@@ -90,6 +96,7 @@ def make_release(course: Course, out: Path) -> tuple[Path, Path]:
         if source.is_file():
             (out / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, out / name)
+    _write_notebooks(course, out / "notebooks")
     (out / "quizzes").mkdir()
     for kind, config in course.quizzes.items():
         bank = load_bank(config.bank)
@@ -105,6 +112,18 @@ def make_release(course: Course, out: Path) -> tuple[Path, Path]:
                           path=out, fix="this is a bug in the course package; nothing was written")
     archive = shutil.make_archive(str(out), "zip", root_dir=out)
     return out, Path(archive)
+
+
+def _write_notebooks(course: Course, folder: Path) -> None:
+    """The notebook version of each track (stubs in, public checks only), for Jupyter users."""
+    from .nbcells import notebook_json
+
+    for framework in course.frameworks:
+        name = f"{course.nbgrader.assignment}_{framework}.ipynb"
+        data = notebook_json(course, framework, course.assignments, for_nbgrader=False)
+        write_atomic(folder / name, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    for name in course.shared_files:  # the training cells import the toy language
+        shutil.copy2(course.shared_source(name), folder / name)
 
 
 def scan_release(course: Course, folder: Path) -> list[str]:

@@ -1,0 +1,112 @@
+"""The nbgrader preprocessor that makes the judge, not the kernel, grade a notebook.
+
+``nbgrader autograde`` runs a submitted notebook in a kernel, then reads each graded
+test cell's outputs: an error means 0 points, a number means that many points. Student
+code runs in that kernel before the test cells, so anything computed there could have
+been tampered with. :class:`JudgeVerdicts` runs right after nbgrader's ``Execute``, in
+nbgrader's own process: it takes the answer cells of the submitted notebook, puts them
+into the trusted modules (:func:`coursepack.nbcells.write_track`), grades them with
+:func:`coursepack.grading.grade` (the sandboxed worker) and replaces each test cell's
+outputs with the judge's report and points. The score of a test cell is therefore the
+score ``course grade`` gives that task for the same code.
+
+A test cell that holds the hidden-tests region (restored by nbgrader from the source
+notebook before grading) gets the public and hidden tests; otherwise the public ones.
+"""
+
+from __future__ import annotations
+
+import atexit
+import tempfile
+from pathlib import Path
+
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+
+from .config import load_course
+from .nbcells import checks_requested, notebook_cells
+from .notebook import verdict_text
+
+_POOL: dict = {}  # warm workers shared by every notebook this nbgrader process grades
+
+
+@atexit.register
+def _close_pool() -> None:
+    for worker in _POOL.values():
+        worker.close()
+    _POOL.clear()
+
+
+def framework_of(notebook_name: str, assignment: str) -> str | None:
+    """``attention_torch`` -> ``torch`` (the notebook names are ``<assignment>_<framework>``)."""
+    prefix = f"{assignment}_"
+    return notebook_name[len(prefix):] if notebook_name.startswith(prefix) else None
+
+
+class JudgeVerdicts(NbGraderPreprocessor):
+    """Replace the outputs of the graded test cells with the judge's verdicts."""
+
+    course_toml = Unicode("", help="Path of the course.toml whose tests grade the notebooks.").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        course = load_course(Path(self.course_toml))
+        name = resources.get("nbgrader", {}).get("notebook") or resources.get("unique_key", "")
+        framework = framework_of(name, course.nbgrader.assignment)
+        if framework not in course.frameworks:
+            self.log.warning("JudgeVerdicts: %s is not one of this course's notebooks; left as is", name)
+            return nb, resources
+        layout = {c.grade_id: c for c in notebook_cells(course, framework, course.solutions)}
+        answers, tests = {}, {}
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            known = layout.get(meta.get("grade_id"))
+            if known is None or cell.cell_type != "code":
+                continue
+            if known.kind == "answer" and meta.get("solution"):
+                answers[known.symbol] = cell.source
+            elif known.kind == "tests" and meta.get("grade"):
+                task, hidden = checks_requested(cell.source)
+                tests[cell.metadata["nbgrader"]["grade_id"]] = (known.task, hidden and task == known.task)
+        reports = self._grade(course, framework, answers, tests)
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id not in tests:
+                continue
+            task, hidden = tests[grade_id]
+            report = reports[hidden]
+            summary = next(s for s in report.tasks if s.id == task)
+            own = _only_task(report, task)
+            cell.outputs = [
+                new_output("stream", name="stdout", text=verdict_text(own) + "\n"),
+                new_output("execute_result", data={"text/plain": repr(round(summary.score, 4))},
+                           execution_count=cell.get("execution_count")),
+            ]
+        return nb, resources
+
+    def _grade(self, course, framework, answers, tests):
+        from .grading import grade
+        from .nbcells import write_track
+
+        reports = {}
+        for hidden in (False, True):
+            tasks = {task for task, h in tests.values() if h == hidden}
+            if not tasks:
+                continue
+            with tempfile.TemporaryDirectory(prefix="course-nbgrader-") as tmp:
+                write_track(course, framework, answers, Path(tmp))
+                reports[hidden], _ = grade(course, Path(tmp), frameworks=(framework,),
+                                           mode="grade" if hidden else "check", tasks=tasks, pool=_POOL)
+            self.log.info("JudgeVerdicts: %s, %s tests: %.2f points", framework,
+                          "public + hidden" if hidden else "public", reports[hidden].score)
+        return reports
+
+
+def _only_task(report, task: str):
+    """A copy of ``report`` restricted to one task (for that task's cell)."""
+    import copy
+
+    own = copy.copy(report)
+    own.tests = [t for t in report.tests if t.task == task]
+    own.tasks = [s for s in report.tasks if s.id == task]
+    return own

@@ -1,0 +1,128 @@
+"""``check()``: the tests of a task, from inside a course notebook.
+
+The test cells of the notebooks call ``check("sdpa", framework="torch")``. It collects
+your answer definitions from the cells you have run (the kernel's input history), puts
+them into the task's modules exactly as ``course check`` would see them in the ``.py``
+track, and runs the tests in the course's judge: your code runs in a separate sandboxed
+process, never in this kernel, and the verdict is computed from values recorded from the
+reference solution. A failed test raises :class:`TestsFailed`, so the cell shows an
+error and ``nbgrader validate`` counts it.
+
+When nbgrader autogrades a notebook (``NBGRADER_EXECUTION=autograde``) this function
+only says so: the judge grades the submitted cells from outside the kernel (see
+:mod:`coursepack.nbgrader_judge`), so nothing this kernel does can change a score.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import tempfile
+from pathlib import Path
+
+from .config import CONFIG_NAME, Course, load_course
+from .errors import CourseError
+
+_POOL: dict = {}  # warm workers for this kernel, one per framework
+
+
+class TestsFailed(AssertionError):
+    """Some tests of a task failed; the report above says which and why."""
+
+    def _render_traceback_(self):  # IPython shows this instead of a traceback
+        return [f"{type(self).__name__}: {self}"]
+
+
+class CourseSetupError(TestsFailed):
+    """The tests could not run (no course found, an out-of-date course, ...)."""
+
+
+def find_course(hidden: bool = False) -> Course:
+    """The course to test against: ``COURSE_TOML``; else, for public tests, ``course/``
+    beside the notebook (what students get); else the nearest course.toml above (the
+    instructor's course, when the nbgrader folder is inside it as by default)."""
+    if os.environ.get("COURSE_TOML"):
+        return load_course(Path(os.environ["COURSE_TOML"]))
+    here = Path.cwd()
+    if not hidden and (here / "course" / CONFIG_NAME).is_file():
+        return load_course(here / "course" / CONFIG_NAME)
+    for folder in [here, *here.parents]:
+        if (folder / CONFIG_NAME).is_file():
+            return load_course(folder / CONFIG_NAME)
+    raise CourseError("no course.toml found beside this notebook or above it", path=here,
+                      fix="keep the notebook in the folder it was released in (with course/ beside it)")
+
+
+def answers_from_history(names: set[str], history: list[str]) -> dict[str, str]:
+    """For each name, the source of the last run cell that defines it at top level."""
+    found: dict[str, str] = {}
+    for source in history:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            for name in names:  # a cell that does not parse still counts as the latest attempt
+                if f"def {name}(" in source or f"class {name}" in source:
+                    found[name] = source
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in names:
+                found[node.name] = source
+    return found
+
+
+def _history() -> list[str]:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return []
+    shell = get_ipython()
+    return list(shell.user_ns.get("In", [])) if shell is not None else []
+
+
+def check(task: str, framework: str = "torch", hidden: bool = False) -> None:
+    """Run the tests of ``task`` on the answers you have run in this notebook."""
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        print(f"Task '{task}' is graded by the course's judge from the submitted cells.")
+        return
+    from .grading import grade
+    from .nbcells import answer_symbols, checks_requested, write_track
+
+    history = _history()
+    if not hidden and history and checks_requested(history[-1]) == (task, True):
+        # The instructor's notebook: this cell also runs the hidden tests, with the public ones.
+        print(f"The public tests of '{task}' run below, with the hidden ones.")
+        return
+    try:
+        course = find_course(hidden)
+        course.task(task)
+        answers = answers_from_history(answer_symbols(course, framework), history)
+        with tempfile.TemporaryDirectory(prefix="course-notebook-") as tmp:
+            write_track(course, framework, answers, Path(tmp))
+            report, _ = grade(course, Path(tmp), frameworks=(framework,), mode="grade" if hidden else "check",
+                              tasks={task}, pool=_POOL)
+    except CourseError as exc:
+        raise CourseSetupError(str(exc)) from None
+    print(verdict_text(report))
+    failed = [t for t in report.tests if not t.passed]
+    if failed or report.errors:
+        raise TestsFailed(f"{len(failed)} of {len(report.tests)} test(s) of task '{task}' failed")
+
+
+def verdict_text(report) -> str:
+    """A plain-text report (notebook outputs have no terminal colours)."""
+    lines = []
+    for t in report.tests:
+        mark = "PASS" if t.passed else "FAIL"
+        kind = " (hidden)" if t.visibility == "hidden" else ""
+        lines.append(f"{mark} {t.name}{kind}")
+        if not t.passed and t.message:
+            lines += ["     " + line for line in t.message.splitlines()]
+    for s in report.tasks:
+        line = f"Task '{s.id}' ({s.framework}): {s.score:g} / {s.max_score:g} points"
+        if s.hidden_not_run:
+            line += (f"; {s.hidden_not_run} hidden test(s) worth {s.hidden_points_not_run:g} points "
+                     "run when you are graded")
+        lines.append(line)
+    lines += [f"Note: {e}" for e in report.errors]
+    lines.append(f"Isolation of your code: {report.isolation}.")
+    return "\n".join(lines)

@@ -1,0 +1,64 @@
+"""Modules -> notebook cells -> modules: the round trip the nbgrader course relies on."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from coursepack.nbcells import (answer_symbols, assemble_module, checks_requested, definitions_only, module_order,
+                                notebook_cells, split_module)
+from coursepack.notebook import answers_from_history
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+def test_answer_cells_put_back_into_the_stubs_give_the_solutions(course, framework):
+    names = answer_symbols(course, framework)
+    for module, rel in module_order(course, framework):
+        solution = (course.solutions / rel).read_text()
+        answers = {c.name: c.text for c in split_module(solution, answer_names=names) if c.kind == "answer"}
+        rebuilt = assemble_module((course.assignments / rel).read_text(), answers)
+        assert ast.dump(ast.parse(rebuilt)) == ast.dump(ast.parse(solution)), module
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+def test_notebook_layout(course, framework):
+    cells = notebook_cells(course, framework, course.solutions)
+    answers = [c for c in cells if c.kind == "answer"]
+    assert {c.symbol for c in answers} == answer_symbols(course, framework)
+    tests = [c for c in cells if c.kind == "tests"]
+    assert [c.task for c in tests] == [t.id for t in sorted(course.tasks, key=lambda t: [c.task for c in answers].index(t.id))]
+    for cell in cells:  # every solution region is closed inside its own cell
+        assert cell.source.count("### BEGIN SOLUTION") == cell.source.count("### END SOLUTION")
+        if cell.kind != "answer":
+            assert "### BEGIN SOLUTION" not in cell.source
+    given = "\n".join(c.source for c in cells if c.kind == "given")
+    assert "\nfrom ." not in given  # the notebook is one namespace: no relative imports run
+    for test in tests:
+        assert checks_requested(test.source) == (test.task, True)
+        last_answer = max(i for i, c in enumerate(cells) if c.kind == "answer" and c.task == test.task)
+        assert cells.index(test) > last_answer
+
+
+def test_only_definitions_of_an_answer_cell_count():
+    source = "import math\nprint('debugging')\n\ndef f(x):\n    return math.sqrt(x)\n\nf(4)\nfor i in range(3):\n    pass\n"
+    kept = definitions_only(source)
+    assert "import math" in kept and "def f(x):" in kept
+    assert "print(" not in kept and "f(4)" not in kept and "for i" not in kept
+    assert definitions_only("def broken(:\n") == "def broken(:\n"  # graded as written
+
+
+def test_later_modules_see_earlier_names_as_in_the_notebook(course):
+    base = (course.assignments / "course_torch/multihead.py").read_text()
+    earlier = {"attention": "def helper():\n    return 1\n\nclass AdditiveAttention:\n    pass\n"}
+    text = assemble_module(base, {}, earlier)
+    assert "from .attention import AdditiveAttention, helper" in text
+    assert text.index("from .attention import AdditiveAttention, helper") < text.index("class MultiHeadAttention")
+
+
+def test_answers_are_the_last_run_definition():
+    history = ["", "def f():\n    return 1\n", "x = f()", "def f():\n    return 2\n", "class G(:\n"]
+    found = answers_from_history({"f", "G", "h"}, history)
+    assert found["f"] == "def f():\n    return 2\n"
+    assert found["G"] == "class G(:\n"  # an attempt that does not parse still counts
+    assert "h" not in found
