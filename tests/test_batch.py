@@ -97,7 +97,8 @@ def test_gradebook_of_a_class(uninterrupted):
         else:
             assert points == EXPECTED[kind], row
     zips = [r for r in rows if r["submission"].startswith(("s27", "s28", "s29"))]
-    assert {r["student"] for r in zips} == {r["submission"] for r in zips}  # from the manifests
+    assert {r["declared_student"] for r in zips} == {r["submission"] for r in zips}  # from the manifests
+    assert {r["isolation"] for r in rows} == {rows[0]["isolation"]} and rows[0]["isolation"]
 
 
 def test_results_and_feedback_per_submission(uninterrupted):

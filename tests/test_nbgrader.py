@@ -35,9 +35,12 @@ SWAP = ("table[:, 0::2] = torch.sin(angles)\n    table[:, 1::2] = torch.cos(angl
         "table[:, 0::2] = torch.cos(angles)\n    table[:, 1::2] = torch.sin(angles)")
 LOOP = ("        scores = self.v(torch.tanh(", "        while True:\n            pass\n        scores = self.v(torch.tanh(")
 CRASH = ('    if d_model % 2 != 0:', '    import os\n    os._exit(3)\n    if d_model % 2 != 0:')
+# Code outside the definitions: autograding must not run it anywhere (no kernel is started).
+PROBE = ("    return table.to(torch.float32)",
+         "    return table.to(torch.float32)\n\n\nprint('THE KERNEL RAN ME', open('/etc/hostname').read())")
 SUBMISSIONS = {
     "ref": {},
-    "partial": {"positional-sinusoidal_encoding": [SWAP]},
+    "partial": {"positional-sinusoidal_encoding": [SWAP, PROBE]},
     "broken": {"attention-AdditiveAttention": [LOOP], "positional-sinusoidal_encoding": [CRASH]},
 }
 FILES = {"positional-sinusoidal_encoding": "positional.py", "attention-AdditiveAttention": "attention.py"}
@@ -142,6 +145,24 @@ def test_autograded_points_equal_course_grade_task_by_task(nb_course, tmp_path):
     finally:
         for worker in pool.values():
             worker.close()
+
+
+def test_autograding_runs_no_student_code_in_a_kernel(nb_course):
+    course, out = nb_course
+    graded = nbformat.read(out / "autograded/partial/attention/attention_torch.ipynb", as_version=4)
+    answer = next(c for c in graded.cells if cell_id(c) == "positional-sinusoidal_encoding")
+    assert "THE KERNEL RAN ME" in answer.source and answer.outputs == []
+    html = (out / "feedback/partial/attention/attention_torch.html").read_text()
+    assert html.count("THE KERNEL RAN ME") == 1  # in the code shown, never in an output
+    assert all(not c.get("outputs") for c in graded.cells if c.cell_type == "code" and not (cell_id(c) or "").startswith("tests-"))
+
+
+def test_check_refuses_to_pass_unjudged_under_autograde(monkeypatch):
+    from coursepack.notebook import CourseSetupError, check
+
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    with pytest.raises(CourseSetupError, match="nbgrader_config.py"):
+        check("sdpa", framework="torch")
 
 
 def test_one_endless_loop_and_one_crash_cost_only_their_tasks(nb_course):

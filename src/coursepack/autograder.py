@@ -50,6 +50,9 @@ if [ -z "$PYTHON" ]; then  # Ubuntu 22.04 images ship Python 3.10
 fi
 apt-get install -y util-linux >/dev/null 2>&1 || true   # unshare and setpriv for the sandbox
 PYTHON="$PYTHON" COURSE_EXTRAS="{extras}" bash scripts/setup.sh
+# Hidden tests, their expected values and the quiz keys: readable by root (the grader)
+# only, never by the unprivileged user that runs student code.
+chmod -R go-rwx autograder quizzes
 """
 
 GRADESCOPE_RUN = """\
@@ -84,6 +87,8 @@ jobs:
       repos: ${{ steps.read.outputs.repos }}
     steps:
       - uses: actions/checkout@v4
+        with:
+          persist-credentials: false
       - name: Read the roster
         id: read
         run: |
@@ -103,11 +108,14 @@ jobs:
         repo: ${{ fromJSON(needs.roster.outputs.repos) }}
     steps:
       - uses: actions/checkout@v4
+        with:
+          persist-credentials: false    # no token left on disk for student code to read
       - uses: actions/checkout@v4
         with:
           repository: ${{ matrix.repo }}
           token: ${{ secrets.COURSE_READ_TOKEN }}
           path: submission
+          persist-credentials: false
       - uses: actions/setup-python@v5
         with:
           python-version: "3.11"

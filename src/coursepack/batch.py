@@ -29,13 +29,13 @@ import json
 import multiprocessing
 import os
 import queue
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Course, load_course
 from .errors import CourseError
-from .release import declared_framework
 from .results import Report, to_json, to_markdown, write_atomic
 
 RESULTS, FEEDBACK, GRADEBOOK = "results", "feedback", "gradebook.csv"
@@ -56,35 +56,57 @@ def is_class_folder(course: Course, path: Path) -> bool:
     if not path.is_dir():
         return False
     tracks = {d for fw in course.frameworks for d in course.package_dirs(fw)}
-    return not any((path / d).is_dir() for d in tracks)
+    one = [path, path / "assignments"]  # a submission, or a whole course repository
+    return not any((p / d).is_dir() for p in one for d in tracks) and not (path / "manifest.json").is_file()
 
 
-def find_submissions(course: Course, folder: Path) -> list[Entry]:
-    """The zips and submission folders directly inside ``folder``, sorted by name."""
-    tracks = {d for fw in course.frameworks for d in course.package_dirs(fw)}
+def find_submissions(course: Course, folder: Path) -> tuple[list[Entry], list[str]]:
+    """The zips and submission folders directly inside ``folder`` (sorted by name), and
+    the names of the other entries, which are not graded (to be reported)."""
+    from .autograder import locate_submission
+
     entries: dict[str, Entry] = {}
+    skipped: list[str] = []
     for path in sorted(Path(folder).iterdir()):
-        if path.name.startswith(".") or path.is_symlink():
+        if path.name.startswith("."):
             continue
-        if path.is_file() and path.suffix == ".zip":
+        name = None
+        if path.is_symlink():
+            pass
+        elif path.is_file() and path.suffix.lower() == ".zip":
             name = path.stem
-        elif path.is_dir() and any((path / d).is_dir() for d in tracks):
-            name = path.name
-        else:
+        elif path.is_dir():
+            try:  # a folder like assignments/, a whole repository, or one more folder around either
+                located = locate_submission(course, path)
+            except CourseError:
+                located = None
+            if located is not None:
+                name, path = path.name, located
+        if name is None:
+            skipped.append(path.name)
             continue
         if name in entries:
             raise CourseError(f"two submissions are named {name!r} ({entries[name].path.name} and {path.name})",
                               path=folder, fix="rename or remove one of them")
         entries[name] = Entry(name, path.resolve())
     if not entries:
+        tracks = {d for fw in course.frameworks for d in course.package_dirs(fw)}
         raise CourseError("holds no submission (zips made by `course submit`, or folders with "
                           f"{' or '.join(sorted(tracks))} inside)", path=folder,
                           fix="pass the folder that holds the students' zips or folders")
-    return list(entries.values())
+    return list(entries.values()), skipped
 
 
 def digest(path: Path) -> str:
-    """SHA-256 of a zip, or of a folder's relative paths and file contents."""
+    """SHA-256 of a zip, or of a folder's relative paths and file contents ("" when some
+    file cannot be read: such an entry is graded again on every resume)."""
+    try:
+        return _digest(path)
+    except OSError:
+        return ""
+
+
+def _digest(path: Path) -> str:
     h = hashlib.sha256()
     if path.is_file():
         with open(path, "rb") as fh:
@@ -112,6 +134,7 @@ def _grader_main(course_path: str, parent: int, jobs, events, options: dict) -> 
     die_with_parent()
     if os.getppid() != parent:  # the parent died before we asked to die with it
         return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: no half-graded entry
     course = load_course(Path(course_path))
     pool: dict = {}
     try:
@@ -130,26 +153,28 @@ def _grader_main(course_path: str, parent: int, jobs, events, options: dict) -> 
 
 def grade_entry(course: Course, entry: Entry, out: Path, options: dict, pool: dict) -> dict:
     """Grade one entry, write its result and feedback atomically, return a summary."""
+    from .autograder import detect_framework
     from .grading import grade
 
     began = time.monotonic()
     frameworks = tuple(options["frameworks"]) if options.get("frameworks") else None
     record = {"version": RESULT_VERSION, "entry": entry.name, "path": str(entry.path),
-              "digest": digest(entry.path), "selection": _selection(options)}
+              "digest": digest(entry.path), "selection": _selection(options), "complete": True}
     try:
         if frameworks is None:
-            frameworks = (declared_framework(entry.path) or course.framework,)
+            frameworks = (detect_framework(course, entry.path),)
         report, _ = grade(course, entry.path, frameworks=frameworks, mode="grade",
                           tasks=set(options["tasks"]) if options.get("tasks") else None,
-                          hide=[Path(options["folder"])], pool=pool)
+                          hide=[Path(options["folder"]), Path(options["out"])], pool=pool)
     except CourseError as exc:  # an ungradable submission still gets a row, with the reason
         report = Report(course=course.id, submission=str(entry.path), frameworks=list(frameworks or ()),
                         isolation="", mode="grade", errors=[str(exc)])
     except Exception as exc:  # noqa: BLE001 - one bad submission must not stop the class
+        record["complete"] = False  # graded again by --resume
         report = Report(course=course.id, submission=str(entry.path), frameworks=list(frameworks or ()),
                         isolation="", mode="grade",
                         errors=[f"internal error while grading ({type(exc).__name__}: {exc}); "
-                                "re-run with --resume, and report it if it persists"])
+                                "run again with --resume, and report it if it persists"])
     report.seconds = round(time.monotonic() - began, 2)
     record["report"] = report.to_dict()
     write_atomic(out / FEEDBACK / f"{entry.name}.md", to_markdown(report, title=entry.name))
@@ -181,8 +206,8 @@ def pending(out: Path, entries: list[Entry], options: dict) -> list[Entry]:
     todo = []
     for entry in entries:
         record = read_result(out, entry)
-        if (record is None or record.get("selection") != _selection(options)
-                or record.get("digest") != digest(entry.path)):
+        if (record is None or not record.get("complete", True) or record.get("selection") != _selection(options)
+                or not record.get("digest") or record.get("digest") != digest(entry.path)):
             todo.append(entry)
     return todo
 
@@ -199,17 +224,27 @@ def grade_class(course: Course, folder: Path, out: Path, *, workers: int = 1, fr
     if folder == out or folder in out.parents:
         raise CourseError("the output folder is inside the class folder", path=out,
                           fix="choose --out outside the folder of submissions")
-    entries = find_submissions(course, folder)
+    entries, skipped = find_submissions(course, folder)
+    _check_course_can_grade(course, frameworks)
     options = {"out": str(out), "folder": str(folder), "frameworks": list(frameworks or []),
                "tasks": sorted(tasks or [])}
-    done_before = [e for e in entries if read_result(out, e) is not None]
+    stored = {e.name: read_result(out, e) for e in entries}
+    done_before = [name for name, record in stored.items() if record is not None]
     if done_before and not resume:
         raise CourseError(f"already holds the results of {len(done_before)} submission(s)", path=out / RESULTS,
                           fix="pass --resume to grade only what has no result, or choose another --out")
+    other = sorted({json.dumps(r.get("selection")) for r in stored.values() if r} - {json.dumps(_selection(options))})
+    if other:
+        raise CourseError(f"holds results graded with other options ({', '.join(other)}); resuming would "
+                          "replace them", path=out / RESULTS,
+                          fix="resume with the same --task/--framework options, or choose another --out")
     todo = pending(out, entries, options)
-    if console is not None and resume:
-        console.print(f"{len(entries) - len(todo)} of {len(entries)} submission(s) already graded; "
-                      f"grading {len(todo)}.")
+    if console is not None:
+        for name in skipped:
+            console.print(f"[yellow]{name}: not a submission (no zip, no track folder inside); not graded[/yellow]")
+        if resume:
+            console.print(f"{len(entries) - len(todo)} of {len(entries)} submission(s) already graded; "
+                          f"grading {len(todo)}.")
     write_gradebook(course, out, entries)
     if todo:
         _run(course, todo, entries, out, options, min(workers, len(todo)), console,
@@ -217,6 +252,22 @@ def grade_class(course: Course, folder: Path, out: Path, *, workers: int = 1, fr
                       TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
                       console=console, disable=console is None))
     return write_gradebook(course, out, entries)
+
+
+def _check_course_can_grade(course: Course, frameworks) -> None:
+    """Problems of the course or of this machine stop the run before any grade is written."""
+    import importlib.util
+
+    from .grading import FRAMEWORK_LIBRARIES, _check_recordings
+
+    if not course.hidden_tests.is_dir():
+        raise CourseError("this copy of the course has no hidden tests (it is a student release)",
+                          path=course.hidden_tests, fix="grade in the instructor's copy of the course")
+    _check_recordings(course, hidden=True)
+    for fw in frameworks or course.frameworks:
+        if importlib.util.find_spec(FRAMEWORK_LIBRARIES[fw]) is None:
+            raise CourseError(f"the {fw} track needs {FRAMEWORK_LIBRARIES[fw]}, which is not installed",
+                              fix=f"run `pip install -e '.[{fw}]'` in the course folder")
 
 
 def _run(course: Course, todo: list[Entry], entries: list[Entry], out: Path, options: dict, workers: int,
@@ -238,6 +289,11 @@ def _run(course: Course, todo: list[Entry], entries: list[Entry], out: Path, opt
         while finished < len(todo):
             try:
                 event = events.get(timeout=1.0)
+            except KeyboardInterrupt:
+                for proc in procs:
+                    proc.kill()
+                raise CourseError(f"interrupted after {finished} of {len(todo)} submission(s); their results "
+                                  "are saved", path=out, fix="run the same command with --resume to grade the rest")
             except queue.Empty:
                 lost = [p for p in procs if not p.is_alive() and p.exitcode not in (0, None)]
                 if lost or all(not p.is_alive() for p in procs):
@@ -266,8 +322,8 @@ def _run(course: Course, todo: list[Entry], entries: list[Entry], out: Path, opt
 def gradebook_rows(course: Course, out: Path, entries: list[Entry]) -> tuple[list[str], list[list]]:
     """Header and one row per entry that has a result (sorted by name)."""
     quiz_ids = [f"quiz-{k}" for k in course.quizzes]
-    header = ["submission", "student", "frameworks", *[t.id for t in course.tasks], *quiz_ids,
-              "total", "max_total", "notes"]
+    header = ["submission", "declared_student", "frameworks", *[t.id for t in course.tasks], *quiz_ids,
+              "total", "max_total", "isolation", "notes"]
     rows = []
     for entry in sorted(entries, key=lambda e: e.name):
         record = read_result(out, entry)
@@ -277,11 +333,16 @@ def gradebook_rows(course: Course, out: Path, entries: list[Entry]) -> tuple[lis
         points: dict[str, float] = {}
         for summary in report["tasks"]:
             points[summary["id"]] = points.get(summary["id"], 0.0) + summary["score"]
-        student = report.get("student") or entry.name
-        rows.append([entry.name, student, "+".join(report["frameworks"]),
+        rows.append([_text(entry.name), _text(report.get("student") or ""), "+".join(report["frameworks"]),
                      *[_cell(points.get(i)) for i in [t.id for t in course.tasks] + quiz_ids],
-                     _cell(report["score"]), _cell(report["max_score"]), " | ".join(report["errors"])[:500]])
+                     _cell(report["score"]), _cell(report["max_score"]), report.get("isolation", ""),
+                     _text(" | ".join(report["errors"])[:500])])
     return header, rows
+
+
+def _text(value: str) -> str:
+    """A cell a spreadsheet will not run as a formula (names and notes come from students)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _cell(value) -> str:

@@ -326,9 +326,10 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
                 code = pytest.main(args, plugins=[session])
         finally:
             os.environ.update(saved)
-        if code not in (0, 1) and not session.results:
-            session.errors.append(f"pytest could not run the tests (exit {int(code)}): "
-                                  + sink.getvalue()[-1500:])
+        if code == pytest.ExitCode.INTERRUPTED:
+            raise KeyboardInterrupt  # a partial run is no grade: never report it as one
+        if code not in (0, 1, pytest.ExitCode.NO_TESTS_COLLECTED):
+            raise RuntimeError(f"pytest could not run the tests (exit {int(code)}): " + sink.getvalue()[-1500:])
     finally:
         session.close()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -201,12 +201,18 @@ def notebook_answers(course: Course, framework: str, path: Path) -> dict[str, st
 
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                   for c in data["cells"] if c.get("cell_type") == "code"]
+        cells = [(c.get("id", ""), "".join(c["source"]) if isinstance(c["source"], list) else c["source"])
+                 for c in data["cells"] if c.get("cell_type") == "code"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CourseError(f"is not a readable notebook ({exc})", path=path,
                           fix="save it from Jupyter, or restore it from the release") from None
-    return answers_from_history(answer_symbols(course, framework), sources)
+    names = answer_symbols(course, framework)
+    answers = answers_from_history(names, [source for _, source in cells])
+    # The answer cell itself (its id is <module>-<symbol>) wins over a scratch cell, as in nbgrader.
+    by_id = {cell_id.split("-", 1)[1]: source for cell_id, source in cells
+             if "-" in cell_id and cell_id.split("-", 1)[1] in names}
+    answers.update({name: source for name, source in by_id.items() if name in answers_from_history({name}, [source])})
+    return answers
 
 
 def write_track(course: Course, framework: str, answers: dict[str, str], dest: Path) -> Path:

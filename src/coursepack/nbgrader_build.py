@@ -39,7 +39,7 @@ CONFIG = """\
 import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, Execute, GetGrades,
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades,
                                     IgnorePattern, LimitOutput, SaveAutoGrades)
 
 from coursepack.nbgrader_judge import JudgeVerdicts
@@ -51,13 +51,16 @@ c.CourseDirectory.root = HERE
 c.CourseDirectory.course_id = {course_id!r}
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
 
-# A cell may run this long in nbgrader's kernel (the judge's own limits are in course.toml).
+# A cell may run this long in a kernel nbgrader starts (`nbgrader validate`).
 c.Execute.timeout = {cell_timeout}
 
-# The judge grades the test cells from outside the kernel, right after the notebook ran.
+# Autograding does not run the notebook in a kernel (nbgrader's Execute step is left
+# out on purpose: that kernel would run student code as this user, unsandboxed). The
+# judge grades the submitted answer cells in its sandbox and writes each test cell's
+# outputs and points; student code runs nowhere else.
 c.JudgeVerdicts.course_toml = os.path.normpath(os.path.join(HERE, {course_rel!r}))
 c.Autograde.autograde_preprocessors = [
-    Execute, JudgeVerdicts, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    JudgeVerdicts, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
     SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
 ]
 # Students' work is all in the notebooks: every other file is the course's own and is

@@ -1,10 +1,11 @@
-"""The nbgrader preprocessor that makes the judge, not the kernel, grade a notebook.
+"""The nbgrader preprocessor that makes the judge, not a kernel, grade a notebook.
 
-``nbgrader autograde`` runs a submitted notebook in a kernel, then reads each graded
-test cell's outputs: an error means 0 points, a number means that many points. Student
-code runs in that kernel before the test cells, so anything computed there could have
-been tampered with. :class:`JudgeVerdicts` runs right after nbgrader's ``Execute``, in
-nbgrader's own process: it takes the answer cells of the submitted notebook, puts them
+``nbgrader autograde`` normally runs a submitted notebook in a kernel, then reads each
+graded test cell's outputs: an error means 0 points, a number means that many points.
+That kernel would run student code as the instructor, with no sandbox, and anything it
+computed could be tampered with. The generated ``nbgrader_config.py`` therefore
+replaces nbgrader's ``Execute`` step by :class:`JudgeVerdicts`, which runs in nbgrader's
+own process: it takes the answer cells of the submitted notebook, puts them
 into the trusted modules (:func:`coursepack.nbcells.write_track`), grades them with
 :func:`coursepack.grading.grade` (the sandboxed worker) and replaces each test cell's
 outputs with the judge's report and points. The score of a test cell is therefore the
@@ -54,8 +55,9 @@ class JudgeVerdicts(NbGraderPreprocessor):
         name = resources.get("nbgrader", {}).get("notebook") or resources.get("unique_key", "")
         framework = framework_of(name, course.nbgrader.assignment)
         if framework not in course.frameworks:
-            self.log.warning("JudgeVerdicts: %s is not one of this course's notebooks; left as is", name)
-            return nb, resources
+            # Never leave test cells ungraded: nbgrader would give them full points.
+            raise ValueError(f"JudgeVerdicts: {name!r} is not one of this course's notebooks "
+                             f"({course.nbgrader.assignment}_<framework>); rebuild with `course nbgrader build`")
         layout = {c.grade_id: c for c in notebook_cells(course, framework, course.solutions)}
         answers, tests = {}, {}
         for cell in nb.cells:

@@ -8,9 +8,11 @@ process, never in this kernel, and the verdict is computed from values recorded 
 reference solution. A failed test raises :class:`TestsFailed`, so the cell shows an
 error and ``nbgrader validate`` counts it.
 
-When nbgrader autogrades a notebook (``NBGRADER_EXECUTION=autograde``) this function
-only says so: the judge grades the submitted cells from outside the kernel (see
-:mod:`coursepack.nbgrader_judge`), so nothing this kernel does can change a score.
+nbgrader's autograding of this course never runs the notebook in a kernel: the judge
+grades the submitted cells from outside (see :mod:`coursepack.nbgrader_judge`). If a
+kernel runs it under ``NBGRADER_EXECUTION=autograde`` anyway (an nbgrader set up without
+the course's ``nbgrader_config.py``), this function fails, so the cell scores 0 rather
+than full points it was never graded for.
 """
 
 from __future__ import annotations
@@ -82,8 +84,8 @@ def _history() -> list[str]:
 def check(task: str, framework: str = "torch", hidden: bool = False) -> None:
     """Run the tests of ``task`` on the answers you have run in this notebook."""
     if os.environ.get("NBGRADER_EXECUTION") == "autograde":
-        print(f"Task '{task}' is graded by the course's judge from the submitted cells.")
-        return
+        raise CourseSetupError("this notebook must be autograded with the course's nbgrader_config.py (run "
+                               "`nbgrader autograde` in the folder `course nbgrader build` wrote)")
     from .grading import grade
     from .nbcells import answer_symbols, checks_requested, write_track
 

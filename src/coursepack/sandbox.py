@@ -4,7 +4,7 @@ The strongest isolation the machine allows is chosen once per process and report
 every result, because a grade obtained with reduced isolation should say so:
 
 ``namespaces+nobody``
-    Root with ``unshare`` and ``setpriv``: private mount, network and pid namespaces;
+    Root with ``unshare`` and ``setpriv``: private mount, network, pid and IPC namespaces;
     the course folder and the temp folder are covered by empty tmpfs mounts (the
     interpreter and the worker's own folder are mounted back); the worker then drops to
     the ``nobody`` user, so it can neither undo the mounts nor write anywhere else.
@@ -61,7 +61,7 @@ def _nobody_can_run_python() -> bool:
 def _namespaces_work() -> bool:
     try:
         probe = subprocess.run(
-            ["unshare", "-m", "-n", "-p", "-f", "--kill-child", "sh", "-c",
+            ["unshare", "-m", "-n", "-p", "-i", "-f", "--kill-child", "sh", "-c",
              "mount -t tmpfs tmpfs /mnt && echo ok"],
             capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired):
@@ -86,7 +86,7 @@ def worker_command(python_args: list[str], *, worker_dir: Path, hide: list[Path]
         return drop + python
     script = _mount_script(worker_dir=worker_dir, hide=hide)
     inner = " ".join(shlex.quote(a) for a in drop + python)
-    return ["unshare", "-m", "-n", "-p", "-f", "--kill-child", "--propagation", "private",
+    return ["unshare", "-m", "-n", "-p", "-i", "-f", "--kill-child", "--propagation", "private",
             "sh", "-c", f"{script}\nexec {inner}"]
 
 
@@ -115,4 +115,6 @@ def _mount_script(*, worker_dir: Path, hide: list[Path]) -> str:
         q = shlex.quote(str(path))
         lines.append(f"mkdir -p {q} && mount --bind /mnt/k{i} {q}")
     lines.append("mount -t proc proc /proc 2>/dev/null || true")
+    # A private /dev/shm (with -i, private System V IPC): nothing outlives the worker there.
+    lines.append("mount -t tmpfs -o size=256m,mode=1777 course-shm /dev/shm 2>/dev/null || true")
     return "\n".join(lines)

@@ -18,6 +18,7 @@ import os
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -192,8 +193,12 @@ class Worker:
         return result
 
     def _collect(self, folder: Path, reply: dict) -> CallResult:
+        # Student code owns this folder: a file may be a symbolic link to anywhere on this
+        # machine, or a special file. Only regular files are read, and never in full.
         log = _tail(folder / "output.log")
         outputs_file = folder / "outputs.npz"
+        if outputs_file.is_symlink() or (outputs_file.exists() and not outputs_file.is_file()):
+            return CallResult(None, "invalid", "the result is not a regular file", log=log)
         if outputs_file.is_file():
             try:
                 with zipfile.ZipFile(outputs_file) as archive:  # sizes before anything is unpacked
@@ -206,10 +211,12 @@ class Worker:
                 return CallResult(None, "invalid", f"the result could not be read as plain arrays ({exc})", log=log)
             return CallResult(outputs, log=log)
         error_file = folder / "error.json"
-        if error_file.is_file():
+        if error_file.exists() or error_file.is_symlink():
             try:
-                error = json.loads(error_file.read_text(encoding="utf-8")[:20000])
+                error = json.loads(_read_regular(error_file, 64_000).decode("utf-8", "replace"))
             except (ValueError, OSError):
+                error = {}
+            if not isinstance(error, dict):
                 error = {}
             kind = str(error.get("kind", "exception"))
             if kind == "contract":
@@ -279,15 +286,31 @@ def copy_regular_files(source: Path, dest: Path) -> list[Path]:
     return skipped
 
 
+def _open_regular(path: Path) -> int:
+    """A descriptor on ``path`` if it is a regular file reached without a symbolic link."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"{path.name} is not a regular file")
+    return fd
+
+
+def _read_regular(path: Path, limit: int) -> bytes:
+    fd = _open_regular(path)
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read(limit)
+
+
 def _tail(path: Path, limit: int = 2000) -> str:
     try:
-        with open(path, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            size = fh.tell()
-            fh.seek(max(0, size - limit))
-            return fh.read().decode("utf-8", "replace")
+        fd = _open_regular(path)
     except OSError:
         return ""
+    with os.fdopen(fd, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - limit))
+        return fh.read(limit).decode("utf-8", "replace")
 
 
 def _signal_name(number: int) -> str:
