@@ -68,16 +68,16 @@ def main() -> None:
         if not line:
             continue
         request = json.loads(line)
-        status, code = _run_child(driver, adapter, request["dir"], args.submission, args.memory_mb,
-                                  (proto_in, proto_out))
+        status, code, peak_kb = _run_child(driver, adapter, request["dir"], args.submission, args.memory_mb,
+                                           (proto_in, proto_out))
         if clears:
             _kill_leftovers()
-        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # largest child so far
         proto_out.write(json.dumps({"id": request["id"], "status": status, "code": code,
                                     "peak_kb": peak_kb}) + "\n")
 
 
-def _run_child(driver, adapter, folder: str, submission: str, memory_mb: int, protocol) -> tuple[str, int]:
+def _run_child(driver, adapter, folder: str, submission: str, memory_mb: int, protocol) -> tuple[str, int, int]:
+    """Run one request in a fresh child; (how it ended, its code, its peak memory in KiB)."""
     pid = os.fork()
     if pid == 0:  # the child: runs student code, then exits without returning
         code = 70
@@ -90,10 +90,10 @@ def _run_child(driver, adapter, folder: str, submission: str, memory_mb: int, pr
             code = 71
         finally:
             os._exit(code)
-    _, status = os.waitpid(pid, 0)
+    _, status, usage = os.wait4(pid, 0)  # this child's own usage, not the worker's lifetime
     if os.WIFSIGNALED(status):
-        return "signal", os.WTERMSIG(status)
-    return "exit", os.WEXITSTATUS(status)
+        return "signal", os.WTERMSIG(status), usage.ru_maxrss
+    return "exit", os.WEXITSTATUS(status), usage.ru_maxrss
 
 
 def _kill_leftovers() -> None:
