@@ -134,10 +134,10 @@ def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume):
                                 tasks=set(tasks) or None, resume=resume, console=console)
         console.print(f"Gradebook: {gradebook}  (results in {out / 'results'}, feedback in {out / 'feedback'})")
         return
-    if framework is None:
-        from .release import declared_framework
+    if framework is None:  # the same choice as for a class: manifest, else the track worked on
+        from .autograder import detect_framework
 
-        framework = declared_framework(path)
+        framework = detect_framework(course, path) if path.exists() else None
     report, _ = run_grading(course, path, frameworks=course.resolve_frameworks(framework), mode="grade",
                             student=student, tasks=set(tasks) or None)
     fmt = fmt or "table"

@@ -97,7 +97,7 @@ class Worker:
         self._proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             cwd=self._dir, env=env, start_new_session=True, text=True, bufsize=1,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+            preexec_fn=die_with_parent if sys.platform.startswith("linux") else None)
         self.starts += 1
         reply = self._read_line(START_TIMEOUT)
         if not reply or not reply.get("ready"):
@@ -248,11 +248,6 @@ class Worker:
                     continue
                 if expect_id is None or reply.get("id") == expect_id:
                     return reply
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: be killed when the grader dies, even by ``kill -9``."""
-    die_with_parent()
 
 
 def die_with_parent() -> None:
