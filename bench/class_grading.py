@@ -13,7 +13,10 @@ grades it twice, side by side:
 * ``nbgrader autograde`` on the same code as notebooks (the nbgrader course made by
   ``course nbgrader build``, each submission's answer cells holding the same code).
 
-Prints seconds per submission for each, the ratios, and whether the scores agree. The
+Prints seconds per submission for each, the ratios, and whether the scores agree, and
+the CPU seconds the machine spent per submission each way: equal CPU time means that
+both ways did the same work, and the throughput ratio then comes from running
+submissions side by side, bounded by the number of cores. The
 copy's per-test time limit is lowered to --time-limit seconds so that the submission
 that never returns costs seconds, not minutes (after one timeout the task's other tests
 fail at once).
@@ -24,7 +27,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -44,6 +49,31 @@ MIX = ["correct", "no-scale", "stub", "heads-split", "correct", "syntax-error", 
 
 def course_cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "coursepack.cli", *args]
+
+
+class Timed:
+    """Wall-clock seconds of what runs inside the ``with`` block, and the CPU seconds the
+    whole machine spent meanwhile (run the benchmark on an otherwise idle machine)."""
+
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), _machine_cpu()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = _machine_cpu() - self.cpu
+
+
+def _machine_cpu() -> float:
+    # /proc/stat counts every process, including workers in their own pid namespaces,
+    # which getrusage(RUSAGE_CHILDREN) misses once a namespace's init is killed.
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:  # not Linux: the benchmark's own children only
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+    busy = sum(int(v) for i, v in enumerate(fields[:8]) if i not in (3, 4))  # all but idle and iowait
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 def copy_course(dest: Path, time_limit: int) -> Path:
@@ -80,47 +110,53 @@ def main() -> None:
             make_kind(course, klass / name, kind)
             kinds[name] = kind
 
-        began = time.perf_counter()
-        proc = subprocess.run(course_cli("--course", str(course_toml), "grade", str(klass), "--workers",
-                                         str(args.workers), "--out", str(tmp / "batch")),
-                              capture_output=True, text=True)
-        batch_seconds = time.perf_counter() - began
+        with Timed() as batch_time:
+            proc = subprocess.run(course_cli("--course", str(course_toml), "grade", str(klass), "--workers",
+                                             str(args.workers), "--out", str(tmp / "batch")),
+                                  capture_output=True, text=True)
         if proc.returncode != 0:
             sys.exit(f"batch grading failed:\n{proc.stderr}")
         with open(tmp / "batch" / "gradebook.csv", newline="") as fh:
             batch = {row["submission"]: float(row["total"]) for row in csv.DictReader(fh)}
 
-        single, single_seconds = {}, None
+        single, single_time = {}, None
         if not args.skip_sequential:
-            began = time.perf_counter()
-            for name in sorted(kinds):
-                out = tmp / "single" / f"{name}.json"
-                proc = subprocess.run(course_cli("--course", str(course_toml), "grade", str(klass / name),
-                                                 "--format", "json", "--out", str(out)),
-                                      capture_output=True, text=True)
-                if proc.returncode != 0:
-                    sys.exit(f"grading {name} failed:\n{proc.stderr}")
-                single[name] = json.loads(out.read_text())["score"]
-            single_seconds = time.perf_counter() - began
+            with Timed() as single_time:
+                for name in sorted(kinds):
+                    out = tmp / "single" / f"{name}.json"
+                    proc = subprocess.run(course_cli("--course", str(course_toml), "grade", str(klass / name),
+                                                     "--format", "json", "--out", str(out)),
+                                          capture_output=True, text=True)
+                    if proc.returncode != 0:
+                        sys.exit(f"grading {name} failed:\n{proc.stderr}")
+                    single[name] = json.loads(out.read_text())["score"]
 
-        notebooks, nb_seconds = {}, None
+        notebooks, nb_time = {}, None
         if not args.skip_nbgrader:
-            notebooks, nb_seconds = nbgrader_run(course, course_toml, kinds)
+            notebooks, nb_time = nbgrader_run(course, course_toml, kinds)
 
     n = args.n
     print(f"class of {n} PyTorch submissions: " + ", ".join(f"{k} x{list(kinds.values()).count(k)}"
                                                            for k in dict.fromkeys(kinds.values())))
-    print(f"per-test time limit in this run: {args.time_limit} s")
-    print(f"{'way of grading':<52} {'total (s)':>10} {'s/submission':>13}")
-    print(f"{f'course grade CLASS --workers {args.workers}':<52} {batch_seconds:>10.1f} {batch_seconds / n:>13.2f}")
-    if single_seconds is not None:
-        print(f"{'one course grade per submission, in sequence':<52} {single_seconds:>10.1f} {single_seconds / n:>13.2f}")
-        print(f"throughput ratio (batch / sequential): {single_seconds / batch_seconds:.2f}x")
+    print(f"per-test time limit in this run: {args.time_limit} s; cores: {os.cpu_count()}")
+    print(f"{'way of grading':<52} {'total (s)':>10} {'s/submission':>13} {'CPU s/submission':>17}")
+
+    def row(label: str, timed: Timed) -> None:
+        print(f"{label:<52} {timed.wall:>10.1f} {timed.wall / n:>13.2f} {timed.cpu / n:>17.2f}")
+
+    row(f"course grade CLASS --workers {args.workers}", batch_time)
+    if single_time is not None:
+        row("one course grade per submission, in sequence", single_time)
+    if nb_time is not None:
+        row("nbgrader autograde (the same code as notebooks)", nb_time)
+    if single_time is not None:
+        print(f"throughput ratio (batch / sequential): {single_time.wall / batch_time.wall:.2f}x")
         differ = [name for name in kinds if abs(batch[name] - single[name]) > 1e-6]
         print("scores agree: " + ("yes, every submission" if not differ else f"NO: {', '.join(differ)}"))
-    if nb_seconds is not None:
-        print(f"{'nbgrader autograde (the same code as notebooks)':<52} {nb_seconds:>10.1f} {nb_seconds / n:>13.2f}")
-        print(f"throughput ratio (batch / nbgrader autograde): {nb_seconds / batch_seconds:.2f}x")
+    if nb_time is not None:
+        print(f"throughput ratio (batch / nbgrader autograde): {nb_time.wall / batch_time.wall:.2f}x; "
+              f"CPU per submission, nbgrader / batch: {nb_time.cpu / batch_time.cpu:.2f}x; "
+              f"cores the batch kept busy: {batch_time.cpu / batch_time.wall:.2f}")
         differ = [name for name in kinds if abs(batch[name] - notebooks[name]) > 1e-3]
         print("scores agree with nbgrader: " + ("yes, every submission" if not differ else f"NO: {', '.join(differ)}"))
     for name in sorted(kinds):
@@ -128,10 +164,8 @@ def main() -> None:
         print(f"  {name:<24} {batch[name]:>7.2f} / 100{extra}")
 
 
-def nbgrader_run(course, course_toml: Path, kinds: dict[str, str]) -> tuple[dict[str, float], float]:
+def nbgrader_run(course, course_toml: Path, kinds: dict[str, str]) -> tuple[dict[str, float], Timed]:
     """Build the nbgrader course, submit every kind as a notebook, time `nbgrader autograde`."""
-    import os
-
     import nbformat
 
     env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")}
@@ -158,15 +192,14 @@ def nbgrader_run(course, course_toml: Path, kinds: dict[str, str]) -> tuple[dict
         target = out / "submitted" / name / "attention" / "attention_torch.ipynb"
         target.parent.mkdir(parents=True)
         nbformat.write(nb, target)
-    began = time.perf_counter()
-    proc = subprocess.run([nbgrader, "autograde", "attention"], cwd=out, capture_output=True, text=True, env=env)
-    seconds = time.perf_counter() - began
+    with Timed() as timed:
+        proc = subprocess.run([nbgrader, "autograde", "attention"], cwd=out, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         sys.exit(f"nbgrader autograde failed:\n{proc.stderr[-3000:]}")
     subprocess.run([nbgrader, "export"], cwd=out, check=True, capture_output=True, env=env)
     with open(out / "grades.csv", newline="") as fh:
         scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(fh)}
-    return scores, seconds
+    return scores, timed
 
 
 if __name__ == "__main__":

@@ -109,9 +109,10 @@ def test_gradescope_zero_for_the_untouched_release(course, bundle, release, tmp_
     shutil.copytree(release, repo)
     data = run_autograder(root)
     assert data["score"] == 0
-    assert data["tests"] and all(t["status"] == "failed" for t in data["tests"])
+    graded = [t for t in data["tests"] if t["max_score"] > 0]  # the pre-lecture quiz carries no points
+    assert graded and all(t["status"] == "failed" for t in graded)
     assert {t["tags"][0] for t in data["tests"]} >= {t.id for t in course.tasks}
-    hidden = [t for t in data["tests"] if t["output"].startswith("hidden test")]
+    hidden = [t for t in graded if t["output"].startswith("hidden test")]
     assert hidden and all(t["output"] == "hidden test failed" for t in hidden)
 
 
@@ -121,6 +122,15 @@ def test_gradescope_explains_an_unusable_submission(bundle, tmp_path):
     data = run_autograder(root)
     assert data["score"] == 0 and data["tests"] == []
     assert "could not be graded" in data["output"] and "course submit" in data["output"]
+
+
+def test_an_ungradable_submission_is_out_of_the_course_s_points(course, tmp_path):
+    from coursepack.autograder import grade_one
+
+    (tmp_path / "notes.txt").write_text("I forgot the code")
+    report = grade_one(course, tmp_path)
+    assert report.score == 0 and report.max_score == pytest.approx(course.total_points)
+    assert report.errors and "could not be graded" in report.errors[0]
 
 
 def test_locate_and_detect(course, tmp_path):

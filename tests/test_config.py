@@ -46,6 +46,7 @@ def test_the_shipped_course_loads(course):
     ('symbols = ["AdditiveAttention"]', 'symbols = [3]', r"symbols must be a list of non-empty strings"),
     ('time_limit = 60 ', 'time_limit = "soon" ', r"time_limit = 'soon' must be a positive number"),
     ('title = "Sinusoidal positional encoding"\n', '', r"is missing the key 'title'.*Fix: add title"),
+    ('title = "Sinusoidal positional encoding"', 'title = 4', r"title = 4 should be a string.*Fix: give title a string"),
     ('assignment = "attention"', 'assignment = "my assignment"', r"not a valid nbgrader assignment id"),
     ('cell_timeout = 300', 'cell_timout = 300', r"unknown key 'cell_timout' in \[nbgrader\]"),
     ('cell_timeout = 300', 'cell_timeout = 0', r"\[nbgrader\] cell_timeout = 0 must be a positive number"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -57,7 +58,10 @@ def test_stubs_get_zero_and_a_message_per_task(course):
     assert {t.task for t in code if not t.passed} == {t.id for t in course.tasks}
     quizzes = [t for t in report.tests if t.framework == "quiz"]
     assert {t.task for t in quizzes} == {"quiz-pre", "quiz-post"}
-    assert all(not t.passed and "no answers" in t.message for t in quizzes)
+    pre, post = (next(t for t in quizzes if t.task == f"quiz-{kind}") for kind in ("pre", "post"))
+    assert not post.passed and post.score == 0 and "no answers" in post.message
+    # The pre-lecture quiz carries no points: not taking it is no failure.
+    assert pre.passed and pre.max_score == 0 and "not taken" in pre.message
     for test in code:
         assert test.message.startswith("not implemented yet"), test.message
         assert "course_torch/" in test.message  # points at the student's file and line
@@ -91,7 +95,7 @@ def test_unknown_task_and_missing_folder_are_explained(course, tmp_path):
     proc = run_cli("--course", str(course.path), "check", "attention")
     assert proc.returncode == 2 and "there is no task 'attention'" in proc.stderr and "Fix:" in proc.stderr
     proc = run_cli("--course", str(course.path), "grade", str(tmp_path / "missing"))
-    assert proc.returncode == 2 and "is not a folder" in proc.stderr
+    assert proc.returncode == 2 and "missing: does not exist" in proc.stderr and "course submit" in proc.stderr
     proc = run_cli("--course", str(course.path), "grade", str(tmp_path))
     assert proc.returncode == 2 and "course_torch" in proc.stderr
 
@@ -123,6 +127,31 @@ def test_status_reports_the_last_check(course_copy):
     want = sum(t.points * public[t.id] / (public[t.id] + hidden[t.id]) for t in tasks)
     shown = float(re.search(r"Public points so far: ([\d.]+)", proc.stdout).group(1))
     assert shown == pytest.approx(want, abs=0.006)
+
+
+def test_status_follows_each_task_s_latest_check(course_copy, tmp_path):
+    import shutil
+
+    work = tmp_path / "work"
+    shutil.copytree(course_copy / "assignments", work, ignore=shutil.ignore_patterns("tests", "expected"))
+    assert run_cli("--course", str(course_copy), "check", "--path", str(work), "sdpa", "additive").returncode == 1
+
+    def rows():
+        out = run_cli("--course", str(course_copy), "status").stdout
+        return {line.split()[1]: line for line in out.splitlines() if line.split()[:1] in (["pass"], ["todo"], ["-"])}
+
+    before = rows()
+    assert before["sdpa"].split()[0] == "todo" and before["additive"].split()[0] == "todo"
+    assert "not checked yet" in before["multihead"]
+    time.sleep(0.05)  # the saved file must be newer than the check
+    shutil.copy(course_copy / "solutions/course_torch/attention.py", work / "course_torch/attention.py")
+    assert "changed since" in rows()["additive"]
+    # Checking one task moves that task alone.
+    assert run_cli("--course", str(course_copy), "check", "--path", str(work), "sdpa").returncode == 0
+    after = rows()
+    assert after["sdpa"].split()[0] == "pass" and "changed since" not in after["sdpa"]
+    assert after["additive"].split()[0] == "todo" and "changed since" in after["additive"]
+    assert "not checked yet" in after["multihead"]
 
 
 def test_missing_framework_is_explained(course, monkeypatch):

@@ -213,6 +213,42 @@ def test_post_quiz_all_correct_then_partial(course_copy, tmp_path):
     assert report.tests[0].message.startswith(f"{n - 3} of {n} answers correct")
 
 
+def test_answer_sheet_round_trip(course_copy, tmp_path, banks):
+    work, sheet = tmp_path / "work", tmp_path / "sheet.json"
+    base = ("--course", str(course_copy), "quiz", "pre", "--lang", "en", "--student", "ana@example.org",
+            "--path", str(work))
+    proc = cli(*base, "--sheet", str(sheet))
+    assert proc.returncode == 0, proc.stderr
+    filled = json.loads(sheet.read_text())
+    questions = filled["questions"]
+    assert list(questions) == reference_answers(load_course(course_copy), "pre", "ana@example.org")["questions"]
+    bank = banks["pre"]
+    # Answer every question right, single-choice ones by option text, the rest as the key has them.
+    for qid, entry in questions.items():
+        q = bank.question(qid)
+        assert entry["question"] == q.prompt["en"] and entry["answer"] is None
+        entry["answer"] = q.options["en"][q.answer] if q.type == "single" else q.answer
+    first = next(iter(questions))
+    questions[first]["answer"] = None  # left unanswered
+    sheet.write_text(json.dumps(filled))
+    proc = cli(*base, "--answers", str(sheet))
+    assert proc.returncode == 0, proc.stderr
+    saved = json.loads((work / "quiz_answers" / "pre.json").read_text())
+    assert first not in saved["answers"] and len(saved["answers"]) == len(questions) - 1
+    assert all(saved["feedback"].values())
+    second = list(questions)[1]
+    assert f"2. {second}: {bank.question(second).prompt['en']}" in " ".join(proc.stdout.split())
+    # The sheet now shows the answers given so far.
+    assert cli(*base, "--sheet", str(sheet)).returncode == 0
+    assert json.loads(sheet.read_text())["questions"][second]["answer"] is not None
+
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps({"no-such-question": 1}))
+    proc = cli(*base, "--answers", str(wrong))
+    assert proc.returncode == 2 and "not on your sheet: no-such-question" in proc.stderr
+    assert "course quiz pre --sheet FILE" in " ".join(proc.stderr.split()) and "Traceback" not in proc.stderr
+
+
 def test_edited_draw_gains_nothing(course_copy, tmp_path):
     course = load_course(course_copy)
     work = tmp_path / "work"
@@ -223,6 +259,32 @@ def test_edited_draw_gains_nothing(course_copy, tmp_path):
     (work / "quiz_answers" / "post.json").write_text(json.dumps(key))
     report, _ = grade(course, work, frameworks=("torch",), tasks={"quiz-post"})
     assert report.tests[0].score == 0 and "do not belong" in report.tests[0].message
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_questions_wrap_in_a_narrow_terminal_without_losing_words(banks, lang):
+    import io
+
+    from rich.console import Console
+
+    from coursepack.quiz.draw import Drawn
+    from coursepack.quiz.terminal import _render
+
+    def unboxed(text: str) -> str:
+        # Drop the panel's borders, then all spacing: what is left must hold every word.
+        inner = [line.strip().removeprefix("│").removesuffix("│") for line in text.splitlines()]
+        return re.sub(r"\s+", "", "".join(inner))
+
+    for bank in banks.values():
+        for q in bank.questions:
+            item = Drawn(q, tuple(range(q.option_count)))
+            console = Console(width=48, soft_wrap=True, file=io.StringIO(), color_system=None)  # as the CLI's
+            _render(item, 1, 1, lang, console, cursor=0, ticked=set(), hint=None)
+            shown = console.file.getvalue()
+            assert max(len(line) for line in shown.splitlines()) <= 48, q.id
+            flat = unboxed(shown)
+            for text in [q.prompt[lang], *(item.options(lang) if q.type != "numeric" else [])]:
+                assert re.sub(r"\s+", "", text) in flat, (q.id, text)
 
 
 # -- the interactive pre-lecture quiz through a real pseudo-terminal -----------------------

@@ -39,7 +39,9 @@ def test_release_is_clean(course, release):
     assert all(set(q) & {"answer", "answer_hash", "explanation", "explanation_sealed"} == set()
                for q in post["questions"])
     with zipfile.ZipFile(archive) as zf:
-        assert sorted(n for n in zf.namelist() if not n.endswith("/")) == sorted(names)
+        assert sorted(n for n in zf.namelist() if not n.endswith("/")) == sorted(f"{folder.name}/{n}" for n in names)
+    # Students' setup installs both tracks' frameworks, not the project's test tools.
+    assert 'EXTRAS="${COURSE_EXTRAS:-torch,tf}"' in (folder / "scripts/setup.sh").read_text()
 
 
 def test_release_notebooks_hold_stubs_and_public_checks(course, release):
@@ -72,10 +74,14 @@ def test_release_checks_and_quizzes_on_its_own(release, tmp_path):
     assert proc.returncode == 1 and "not implemented yet" in proc.stdout and "hidden test(s)" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
     student = load_course(folder / "course.toml")
-    bank = json.loads((folder / "quizzes/pre.json").read_text())
-    answers = tmp_path / "a.json"
-    answers.write_text(json.dumps({q["id"]: 0 for q in bank["questions"] if q["type"] == "single"}))
-    proc = cli("quiz", "pre", "--answers", str(answers), "--student", "s@example.org", "--lang", "zh", cwd=folder)
+    sheet = tmp_path / "a.json"
+    proc = cli("quiz", "pre", "--sheet", str(sheet), "--student", "s@example.org", "--lang", "zh", cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    filled = json.loads(sheet.read_text())
+    for entry in filled["questions"].values():
+        entry["answer"] = 0 if entry["type"] == "single" else None
+    sheet.write_text(json.dumps(filled, ensure_ascii=False))
+    proc = cli("quiz", "pre", "--answers", str(sheet), "--student", "s@example.org", "--lang", "zh", cwd=folder)
     assert proc.returncode == 0, proc.stderr
     saved = json.loads((student.assignments / "quiz_answers" / "pre.json").read_text())
     assert saved["feedback"], "the hashed bank gave feedback"
@@ -144,3 +150,23 @@ def test_work_done_in_the_release_notebook_is_submitted_and_graded(course, relea
     points = {s.id: s.score for s in report.tasks}
     assert points == {"sdpa": 14, "multihead": 18, "additive": 0}
     assert report.errors == []  # nothing protected was touched
+    notes = " ".join(proc.stderr.split())
+    assert "note: not started in the torch track (the stub is still there): additive, sinusoidal," in notes
+    assert "sdpa" not in notes and "multihead" not in notes
+    assert "the post-lecture quiz (10 points) is not started" in notes
+
+
+def test_submit_says_when_the_other_track_holds_the_work(course, release, tmp_path):
+    folder = tmp_path / "student"
+    shutil.copytree(release[0], folder)
+    shutil.copy(course.solutions / "course_torch" / "attention.py", folder / "assignments/course_torch/attention.py")
+    proc = cli("submit", "--framework", "tf", "--student", "s@example.org", cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    notes = " ".join(proc.stderr.split())
+    assert "the torch track has work in 2 task(s): did you mean `course submit --framework torch`?" in notes
+    assert "(tf track, student s@example.org)" in proc.stdout
+    proc = cli("submit", "--framework", "torch", "--student", "s@example.org", cwd=folder)
+    notes = " ".join(proc.stderr.split())
+    assert "did you mean" not in notes
+    todo = notes.split("(the stub is still there): ")[1].split(" note:")[0].split(", ")
+    assert set(todo) == {t.id for t in course.tasks} - {"additive", "sdpa"}

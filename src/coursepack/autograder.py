@@ -32,8 +32,9 @@ HIDDEN_CHOICES = ("name-and-points", "after_due_date", "after_published", "hidde
 GRADESCOPE_SETUP = """\
 #!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.
+# AUTOGRADER_ROOT exists for local trials (the venv goes into ROOT/source/.venv).
 set -euo pipefail
-cd /autograder/source
+cd "${{AUTOGRADER_ROOT:-/autograder}}/source"
 PYTHON=""
 for candidate in python3.13 python3.12 python3.11 python3; do
   if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
@@ -213,7 +214,7 @@ def _differs_from_stubs(course: Course, path: Path, framework: str) -> bool:
 
 def grade_one(course: Course, folder: Path, *, framework: str | None = None) -> Report:
     """Grade what a CI platform put in ``folder``; never raises for a bad submission."""
-    from .grading import grade
+    from .grading import grade, ungraded_report
 
     try:
         path = locate_submission(course, folder)
@@ -221,12 +222,13 @@ def grade_one(course: Course, folder: Path, *, framework: str | None = None) -> 
         report, _ = grade(course, path, frameworks=frameworks, mode="grade")
         return report
     except CourseError as exc:
-        return Report(course=course.id, submission=str(folder), frameworks=[], isolation="", mode="grade",
-                      errors=[f"This submission could not be graded: {exc}"])
+        return ungraded_report(course, folder, [f"This submission could not be graded: {exc}"],
+                               (framework,) if framework in course.frameworks else None)
     except Exception as exc:  # noqa: BLE001 - the platform must still get a result file
-        return Report(course=course.id, submission=str(folder), frameworks=[], isolation="", mode="grade",
-                      errors=[f"The autograder failed ({type(exc).__name__}: {exc}); please tell your instructor.",
-                              traceback.format_exc(limit=3)[-1500:]])
+        return ungraded_report(course, folder,
+                               [f"The autograder failed ({type(exc).__name__}: {exc}); please tell your instructor.",
+                                traceback.format_exc(limit=3)[-1500:]],
+                               (framework,) if framework in course.frameworks else None)
 
 
 def write_outputs(report: Report, *, fmt: str, out: Path, hidden: str = "name-and-points",

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from .config import Course, load_course
 from .errors import CourseError
-from .results import Report, to_json, to_markdown, write_atomic
+from .results import to_markdown, write_atomic
 
 RESULTS, FEEDBACK, GRADEBOOK = "results", "feedback", "gradebook.csv"
 RESULT_VERSION = 1
@@ -154,7 +154,7 @@ def _grader_main(course_path: str, parent: int, jobs, events, options: dict) -> 
 def grade_entry(course: Course, entry: Entry, out: Path, options: dict, pool: dict) -> dict:
     """Grade one entry, write its result and feedback atomically, return a summary."""
     from .autograder import detect_framework
-    from .grading import grade
+    from .grading import grade, ungraded_report
 
     began = time.monotonic()
     frameworks = tuple(options["frameworks"]) if options.get("frameworks") else None
@@ -167,14 +167,12 @@ def grade_entry(course: Course, entry: Entry, out: Path, options: dict, pool: di
                           tasks=set(options["tasks"]) if options.get("tasks") else None,
                           hide=[Path(options["folder"]), Path(options["out"])], pool=pool)
     except CourseError as exc:  # an ungradable submission still gets a row, with the reason
-        report = Report(course=course.id, submission=str(entry.path), frameworks=list(frameworks or ()),
-                        isolation="", mode="grade", errors=[str(exc)])
+        report = ungraded_report(course, entry.path, [str(exc)], frameworks)
     except Exception as exc:  # noqa: BLE001 - one bad submission must not stop the class
         record["complete"] = False  # graded again by --resume
-        report = Report(course=course.id, submission=str(entry.path), frameworks=list(frameworks or ()),
-                        isolation="", mode="grade",
-                        errors=[f"internal error while grading ({type(exc).__name__}: {exc}); "
-                                "run again with --resume, and report it if it persists"])
+        report = ungraded_report(course, entry.path,
+                                 [f"internal error while grading ({type(exc).__name__}: {exc}); "
+                                  "run again with --resume, and report it if it persists"], frameworks)
     report.seconds = round(time.monotonic() - began, 2)
     record["report"] = report.to_dict()
     write_atomic(out / FEEDBACK / f"{entry.name}.md", to_markdown(report, title=entry.name))

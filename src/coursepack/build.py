@@ -41,6 +41,11 @@ class BuildResult:
     recorded: int = 0                                   # expected values recorded
 
 
+def stub_marker(task) -> str:
+    """The words a task's stub raises; while they are in a file, the task is not started."""
+    return f"task '{task.id}' ({task.title}): write this part"
+
+
 def make_stub(text: str, path: Path, symbol_tasks: dict[str, object]) -> str:
     """The student's version of a solution file: every marked region made a stub."""
     out: list[str] = []
@@ -59,9 +64,9 @@ def make_stub(text: str, path: Path, symbol_tasks: dict[str, object]) -> str:
             indent = line[: len(line) - len(line.lstrip())]
             if indent:  # a region at column 0 (a whole helper) simply disappears
                 task = symbol_tasks.get(symbol)
-                where = f"task '{task.id}' ({task.title})" if task else f"{symbol}"
+                where = stub_marker(task) if task else f"{symbol}: write this part"
                 check = f"; `course check {task.id}` tests it" if task else ""
-                out.append(f'{indent}raise NotImplementedError("{where}: write this part{check}")\n')
+                out.append(f'{indent}raise NotImplementedError("{where}{check}")\n')
             continue
         if stripped == END:
             if not inside:

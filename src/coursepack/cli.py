@@ -17,6 +17,7 @@ import click
 from rich.console import Console
 
 from . import build as build_mod
+from . import checkstate
 from .config import load_course
 from .errors import CourseError
 from .grading import grade as run_grading
@@ -24,7 +25,6 @@ from .render import print_report, pts
 from .results import WRITERS, to_json, write_atomic
 
 FRAMEWORK_CHOICE = click.Choice(["torch", "tf", "all"])
-STATE_DIR = ".course"
 
 
 def _console() -> Console:
@@ -77,8 +77,7 @@ def check(ctx, tasks, framework, submission):
                             frameworks=course.resolve_frameworks(framework), mode="check",
                             tasks=set(tasks) or None)
     print_report(report, _console())
-    if not tasks:
-        write_atomic(course.root / STATE_DIR / "last-check.json", to_json(report))
+    checkstate.record(course, report, submission or course.assignments)
     sys.exit(0 if report.all_passed else 1)
 
 
@@ -158,24 +157,27 @@ def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume):
 @click.pass_context
 @friendly
 def status(ctx):
-    """Which tasks pass and the points so far (from your last `course check`)."""
+    """Which tasks pass and the points so far (the latest `course check` of each task)."""
     course = _course(ctx)
-    path = course.root / STATE_DIR / "last-check.json"
     console = _console()
-    if not path.is_file():
+    checked = checkstate.tracks(course)
+    if not checked:
         console.print("No check has been run yet: run `course check`.")
-    else:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
-        newer = [p for p in course.assignments.rglob("*.py") if p.stat().st_mtime > path.stat().st_mtime]
-        console.print(f"Last check: {when} ({', '.join(data['frameworks'])})")
-        for s in data["tasks"]:
-            done = s["failed"] == 0 and s["passed"] > 0
+    for fw, (folder, states) in checked.items():
+        console.print(f"Track {fw} ({folder}):")
+        for task, state in zip(course.tasks, states):
+            if state is None:
+                console.print(f"  [dim]-    {task.id:<18} not checked yet (`course check {task.id}`)[/dim]")
+                continue
+            done = state.failed == 0 and state.passed > 0
             mark = "[green]pass[/green]" if done else "[red]todo[/red]"
-            console.print(f"  {mark}  {s['id']:<18} {pts(s['score'])} / {pts(s['max_score'] - s['hidden_points_not_run'])}")
-        console.print(f"Public points so far: {pts(data['score'])}")
-        if newer:
-            console.print(f"[yellow]{len(newer)} file(s) changed since then: run `course check` again.[/yellow]")
+            when = time.strftime("%m-%d %H:%M", time.localtime(state.when))
+            note = f"  [yellow]changed since: `course check {task.id}`[/yellow]" if state.changed else ""
+            console.print(f"  {mark}  {task.id:<18} {pts(state.score):>5} / {pts(state.public_points):<5} "
+                          f"checked {when}{note}")
+        done = [st for st in states if st is not None]
+        console.print(f"  Public points so far: {pts(sum(st.score for st in done))}"
+                      f" / {pts(sum(st.public_points for st in done))} checked")
     _quiz_status(course, console)
 
 
@@ -215,24 +217,27 @@ def submit(ctx, framework, student, notebook, out):
     import shutil
     import tempfile
 
-    from .release import make_submission
+    from .release import make_submission, submission_warnings
 
     course = _course(ctx)
     if notebook and framework is None:
         framework = next((fw for fw in course.frameworks if notebook.stem.endswith(f"_{fw}")), None)
     framework = course.resolve_frameworks(framework)[0]
     out = out or course.root / f"submission-{framework}.zip"
-    if notebook is None:
-        path = make_submission(course, course.assignments, framework, out, _student_id(student))
-    else:
-        from .nbcells import notebook_answers, write_track
+    student = _student_id(student)
+    with tempfile.TemporaryDirectory(prefix="course-submit-") as tmp:
+        work = course.assignments
+        if notebook is not None:
+            from .nbcells import notebook_answers, write_track
 
-        with tempfile.TemporaryDirectory(prefix="course-submit-") as tmp:
             work = write_track(course, framework, notebook_answers(course, framework, notebook), Path(tmp))
             if (course.assignments / "quiz_answers").is_dir():
                 shutil.copytree(course.assignments / "quiz_answers", work / "quiz_answers")
-            path = make_submission(course, work, framework, out, _student_id(student))
-    click.echo(f"wrote {path}: hand in this file")
+        path = make_submission(course, work, framework, out, student)
+        warnings = submission_warnings(course, work, framework)
+    for warning in warnings:
+        click.secho(f"note: {warning}", fg="yellow", err=True)
+    click.echo(f"wrote {path} ({framework} track, student {student}): hand in this file")
 
 
 @main.command()
@@ -261,7 +266,9 @@ def build_cmd(ctx, check_only, no_record):
     root = course.root
     if check_only:
         if result.drifted:
-            click.echo("These generated files differ from what solutions/ and the tests produce:")
+            click.echo("These generated files are out of date: stubs that differ from what solutions/ gives, or "
+                       "expected values recorded from an older version of solutions/ or of the tests (any edit, "
+                       "a docstring too, makes a recording stale):")
             for path in result.drifted:
                 click.echo(f"  {path.relative_to(root)}")
             click.echo("Run `course build` to regenerate them (never edit generated files by hand).")
@@ -405,41 +412,41 @@ def _student_id(given: str | None) -> str:
     return email or getpass.getuser()
 
 
-class QuizGroup(click.Group):
-    """`course quiz pre|post` takes the quiz; other words are subcommands."""
-
-    def resolve_command(self, ctx, args):
-        if args and args[0] in ("pre", "post"):
-            return "take", take_quiz, args
-        return super().resolve_command(ctx, args)
-
-
-@main.group(cls=QuizGroup, invoke_without_command=False)
+@main.group()
 def quiz():
     """Pre- and post-lecture quizzes.
 
     \b
     Take a quiz (progress is saved after every answer; run it again to resume):
-      course quiz pre  [--lang en|zh] [--student ID] [--path DIR] [--answers FILE]
-      course quiz post [--lang en|zh] [--student ID] [--path DIR] [--answers FILE]
+      course quiz pre               in the terminal: arrow keys or numbers, q to pause
+      course quiz pre --sheet F     write your questions to F; fill in the answers, then
+      course quiz pre --answers F   answer from F instead of interactively
     """
 
 
-@quiz.command("take", hidden=True)
-@click.argument("kind", type=click.Choice(["pre", "post"]))
-@click.option("--lang", type=click.Choice(["en", "zh"]), default=None, help="Language (default: from the locale).")
-@click.option("--answers", "answers_file", type=click.Path(path_type=Path), default=None,
-              help="Answer from a JSON file {question id: answer} instead of interactively.")
-@click.option("--student", default=None, help="Your student id (default: COURSE_STUDENT, git user.email, login).")
-@click.option("--path", "work", type=click.Path(path_type=Path), default=None,
-              help="Your work folder (default: the course's assignments/); answers are saved in it.")
-@click.pass_context
-@friendly
-def take_quiz(ctx, kind, lang, answers_file, student, work):
+def _quiz_command(kind: str, help_text: str):
+    @quiz.command(kind, help=help_text)
+    @click.option("--lang", type=click.Choice(["en", "zh"]), default=None, help="Language (default: from the locale).")
+    @click.option("--sheet", "sheet_file", type=click.Path(path_type=Path), default=None,
+                  help="Write your questions (ids, options, answers so far) to this JSON file, to fill in "
+                       "and pass to --answers.")
+    @click.option("--answers", "answers_file", type=click.Path(path_type=Path), default=None,
+                  help="Answer from a JSON file (a filled-in --sheet, or {question id: answer}).")
+    @click.option("--student", default=None, help="Your student id (default: COURSE_STUDENT, git user.email, login).")
+    @click.option("--path", "work", type=click.Path(path_type=Path), default=None,
+                  help="Your work folder (default: the course's assignments/); answers are saved in it.")
+    @click.pass_context
+    @friendly
+    def take(ctx, lang, sheet_file, answers_file, student, work):
+        take_quiz(ctx, kind, lang, sheet_file, answers_file, student, work)
+    return take
+
+
+def take_quiz(ctx, kind, lang, sheet_file, answers_file, student, work):
     """Take the pre- or post-lecture quiz; progress is saved after every answer."""
     from .quiz.bank import load_bank
     from .quiz.progress import answers_path, save, start_or_resume
-    from .quiz.terminal import answer_from_file, run_interactive
+    from .quiz.terminal import answer_from_file, answer_sheet, run_interactive
 
     course = _course(ctx.find_root())
     config = course.quiz(kind)
@@ -448,17 +455,31 @@ def take_quiz(ctx, kind, lang, answers_file, student, work):
     if feedback and not bank.can_check:
         raise CourseError("this copy of the bank cannot check answers", path=config.bank,
                           fix="ask your instructor for the quiz files of the release")
+    if sheet_file and answers_file:
+        raise CourseError("--sheet writes a sheet to fill in and --answers reads it back: use one at a time",
+                          path=sheet_file, fix=f"run `course quiz {kind} --sheet FILE`, fill it in, "
+                                               f"then `course quiz {kind} --answers FILE`")
     path = answers_path(work or course.assignments, kind)
     progress = start_or_resume(path, bank, _student_id(student), lang or _default_lang(), config.draw)
     save(path, progress)
     console = _console()
+    if sheet_file:
+        write_atomic(sheet_file, json.dumps(answer_sheet(bank, progress), indent=2, ensure_ascii=False) + "\n")
+        console.print(f"Your {len(progress.questions)} questions are in {sheet_file} (student {progress.student}): "
+                      f"fill in each \"answer\", then run `course quiz {kind} --answers {sheet_file}`.")
+        return
     if answers_file:
         answer_from_file(bank, progress, path, answers_file, console, feedback=feedback)
         return
     if not sys.stdin.isatty():
-        raise CourseError("the quiz needs a terminal to ask its questions", path=config.bank,
-                          fix="run it in a terminal, or pass --answers FILE")
+        raise CourseError("the quiz needs a terminal to ask its questions", path=path,
+                          fix=f"run it in a terminal, or write your questions with `course quiz {kind} --sheet FILE`, "
+                              f"fill in the answers and pass the file with --answers")
     run_interactive(bank, progress, path, console, feedback=feedback)
+
+
+_quiz_command("pre", "Take the pre-lecture quiz: each answer is checked at once (no points).")
+_quiz_command("post", "Take the post-lecture quiz: answers are saved and graded with the hidden tests.")
 
 
 @quiz.command("validate")

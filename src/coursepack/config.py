@@ -364,9 +364,11 @@ def _get(table: dict, key: str, kind, where: str, path: Path):
         raise CourseError(f"{where} is missing the key {key!r}", path=path, fix=f"add {key} = ...")
     value = table[key]
     if not isinstance(value, kind) or isinstance(value, bool):
-        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise CourseError(f"{where} {key} = {value!r} should be a {expected}", path=path,
-                          fix=f"give {key} a {expected} value")
+        names = {"str": "a string", "int": "an integer", "float": "a number", "list": "a list", "dict": "a table"}
+        kinds = [kind] if isinstance(kind, type) else [k for k in kind if not (k is int and float in kind)]
+        expected = " or ".join(dict.fromkeys(names.get(k.__name__, k.__name__) for k in kinds))
+        raise CourseError(f"{where} {key} = {value!r} should be {expected}", path=path,
+                          fix=f"give {key} {expected} as its value")
     return value
 
 

@@ -30,7 +30,7 @@ from . import sandbox, snapshots
 from .config import Course
 from .diagnose import GradingFailure
 from .errors import CourseError
-from .results import Report, TestResult, summarise
+from .results import Report, TaskSummary, TestResult, summarise
 from .testing import Expected, Judge
 from .worker_client import CallResult, Worker
 
@@ -266,8 +266,9 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
             report.errors.append("the zip has no manifest.json: it was not made by `course submit`")
         return report, session
     if not submission.is_dir():
-        raise CourseError("is not a folder", path=submission,
-                          fix="pass a folder laid out like assignments/ (or an unpacked submission)")
+        raise CourseError("does not exist" if not submission.exists() else "is neither a folder nor a zip",
+                          path=submission, fix="pass a folder laid out like assignments/, a zip made by "
+                                               "`course submit`, or a class folder of those")
     code_tasks = {t.id for t in course.tasks}
     if tasks is not None:
         unknown = set(tasks) - code_tasks - {f"quiz-{k}" for k in course.quizzes}
@@ -358,3 +359,19 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
         report.tests += quiz_tests
         report.tasks += quiz_tasks
     return report, session
+
+
+def ungraded_report(course: Course, submission, errors: list[str], frameworks=None) -> Report:
+    """The report of a submission that could not be graded: every task at 0 of its points.
+
+    Its maximum is the course's, so a gradebook or an LMS that divides by it gets 0 %,
+    not 0 / 0."""
+    frameworks = list(frameworks or (course.framework,))
+    weight = 1.0 / len(frameworks)
+    tasks = [TaskSummary(id=t.id, title=t.title, framework=fw, score=0.0, max_score=round(t.points * weight, 4),
+                         passed=0, failed=0) for fw in frameworks for t in course.tasks]
+    tasks += [TaskSummary(id=f"quiz-{kind}", title=f"{kind}-lecture quiz", framework="quiz", score=0.0,
+                          max_score=float(config.points), passed=0, failed=0)
+              for kind, config in course.quizzes.items()]
+    return Report(course=course.id, submission=str(submission), frameworks=frameworks, isolation="",
+                  mode="grade", tasks=tasks, errors=list(errors))

@@ -65,10 +65,18 @@ bash scripts/setup.sh                 # once: creates .venv with the course tool
 .venv/bin/course submit               # the zip to hand in
 ```
 
+`course status` shows each task's latest check (checking one task updates its row) and
+flags the tasks whose file changed since. No terminal for the quiz? `course quiz pre
+--sheet answers.json` writes your questions to a file; fill in each "answer" and run
+`course quiz pre --answers answers.json`. `course submit` says which tasks still hold
+their stub and whether a quiz is unfinished before you hand in.
+
 Prefer Jupyter? `notebooks/` holds the same assignment as one notebook per track: the
 answer cells are the functions to write and each task's test cell runs `course check`'s
-tests on what you have run (start Jupyter from this folder's `.venv`). Hand in the `.py`
-files all the same: `course submit` zips `assignments/`.
+tests on what you have run (start Jupyter from this folder's `.venv`, after
+`.venv/bin/pip install notebook`). Only the definitions in answer cells count. Hand in
+with `course submit --notebook notebooks/<name>.ipynb`: it puts your answer cells into
+the track's files and zips them with your quiz answers.
 
 Hidden tests run only when you are graded; `course check` tells how many there are
 and how many points they carry. Do not edit `assignments/tests/`, `course.toml` or
@@ -96,6 +104,9 @@ def make_release(course: Course, out: Path) -> tuple[Path, Path]:
         if source.is_file():
             (out / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, out / name)
+    setup = out / "scripts" / "setup.sh"
+    if setup.is_file():  # students need both tracks' frameworks, not the project's test tools
+        setup.write_text(setup.read_text().replace('EXTRAS="${COURSE_EXTRAS:-dev}"', 'EXTRAS="${COURSE_EXTRAS:-torch,tf}"'))
     _write_notebooks(course, out / "notebooks")
     (out / "quizzes").mkdir()
     for kind, config in course.quizzes.items():
@@ -110,7 +121,8 @@ def make_release(course: Course, out: Path) -> tuple[Path, Path]:
         shutil.rmtree(out)
         raise CourseError("the release would leak instructor material:\n  " + "\n  ".join(problems[:10]),
                           path=out, fix="this is a bug in the course package; nothing was written")
-    archive = shutil.make_archive(str(out), "zip", root_dir=out)
+    # One top-level folder in the zip, so that unpacking it never scatters files.
+    archive = shutil.make_archive(str(out), "zip", root_dir=out.parent, base_dir=out.name)
     return out, Path(archive)
 
 
@@ -200,6 +212,45 @@ def make_submission(course: Course, work: Path, framework: str, out: Path, stude
         archive.writestr("manifest.json", json.dumps(manifest, indent=2) + "\n")
     tmp.replace(out)
     return out
+
+
+def submission_warnings(course: Course, work: Path, framework: str) -> list[str]:
+    """What a student should know before handing in ``work`` for ``framework``."""
+    from .build import stub_marker
+    from .quiz.progress import answers_path, read_progress
+
+    def not_started(fw: str) -> list[str]:
+        missing = []
+        for task in course.tasks:
+            source = Path(work) / task.files[fw]
+            if not source.is_file() or stub_marker(task) in source.read_text(encoding="utf-8", errors="replace"):
+                missing.append(task.id)
+        return missing
+
+    warnings = []
+    todo = not_started(framework)
+    if todo:
+        warnings.append(f"not started in the {framework} track (the stub is still there): {', '.join(todo)}")
+    if len(todo) == len(course.tasks):
+        for other in course.frameworks:
+            worked = len(course.tasks) - len(not_started(other)) if other != framework else 0
+            if worked:
+                warnings.append(f"the {other} track has work in {worked} task(s): "
+                                f"did you mean `course submit --framework {other}`?")
+    for kind, config in course.quizzes.items():
+        if not config.points:
+            continue
+        path = answers_path(work, kind)
+        try:
+            progress = read_progress(path) if path.is_file() else None
+        except CourseError:
+            progress = None
+        if progress is None:
+            warnings.append(f"the {kind}-lecture quiz ({config.points:g} points) is not started: `course quiz {kind}`")
+        elif not progress.finished:
+            warnings.append(f"the {kind}-lecture quiz has {len(progress.answers)} of {len(progress.questions)} "
+                            f"questions answered: `course quiz {kind}` to finish it")
+    return warnings
 
 
 def _library_versions() -> dict[str, str]:

@@ -44,6 +44,9 @@ def grade_quiz(course: Course, submission, kind: str, student: str | None = None
     base = dict(name=name, task=f"quiz-{kind}", framework="quiz", visibility="hidden",
                 max_score=float(config.points))
     if not (path.exists() or path.is_symlink()):
+        if not config.points:
+            return TestResult(passed=True, score=0.0, **base,
+                              message=f"not taken (no points, for your own practice: `course quiz {kind}`)")
         return TestResult(passed=False, score=0.0, message=f"no answers: take it with `course quiz {kind}`", **base)
     try:
         progress = read_progress(path)
@@ -58,6 +61,7 @@ def grade_quiz(course: Course, submission, kind: str, student: str | None = None
         return TestResult(passed=False, score=0.0, **base,
                           message=f"the answers do not belong to the quiz drawn for {progress.student!r}: "
                                   f"take it again with `course quiz {kind}`")
+    formative = not config.points  # no points to lose: reported, never a failure
     right = 0
     for qid in progress.questions:
         try:
@@ -66,8 +70,9 @@ def grade_quiz(course: Course, submission, kind: str, student: str | None = None
             pass  # a malformed answer counts as wrong
     total = len(progress.questions)
     score = config.points * right / total if total else 0.0
-    return TestResult(passed=right == total, score=score, seconds=0.0, **base,
-                      message=f"{right} of {total} answers correct ({len(progress.answers)} answered)")
+    message = f"{right} of {total} answers correct ({len(progress.answers)} answered)"
+    return TestResult(passed=formative or right == total, score=score, seconds=0.0, **base,
+                      message=message + ("; no points, for your own practice" if formative else ""))
 
 
 def reference_answers(course: Course, kind: str, student: str = "reference") -> dict:

@@ -12,8 +12,9 @@ import json
 from pathlib import Path
 
 import click
-from rich.console import Console
+from rich.console import Console, Group
 from rich.panel import Panel
+from rich.table import Table
 from rich.text import Text
 
 from ..errors import CourseError
@@ -80,18 +81,54 @@ def run_interactive(bank: Bank, progress: Progress, path: Path, console: Console
     return True
 
 
+SHEET_HOW = ("Fill in each question's \"answer\", then run the same quiz command with --answers THIS_FILE. "
+             "An answer is an option's text (copied exactly) or its index in \"options\" counting from 0; "
+             "a list of them for type \"multiple\"; true or false for type \"truefalse\"; "
+             "a number for type \"numeric\". Questions left at null stay unanswered.")
+
+
+def answer_sheet(bank: Bank, progress: Progress) -> dict:
+    """The student's questions as a JSON sheet to fill in and pass to ``--answers``."""
+    lang = progress.lang
+    questions = {}
+    for item in progress.drawn(bank):
+        q = item.question
+        entry = {"question": q.prompt[lang], "type": q.type}
+        if q.type in ("single", "multiple"):
+            entry["options"] = list(q.options[lang])  # the bank's order: the indices --answers takes
+        entry["answer"] = progress.answers.get(q.id)
+        questions[q.id] = entry
+    return {"how": SHEET_HOW, "quiz": bank.kind, "student": progress.student, "questions": questions}
+
+
 def answer_from_file(bank: Bank, progress: Progress, path: Path, answers_file: Path, console: Console, *,
                      feedback: bool) -> None:
-    """Non-interactive: take answers from a JSON object {question id: answer}."""
+    """Non-interactive: take answers from a JSON file.
+
+    Either a filled-in sheet (``course quiz KIND --sheet FILE``) or a plain object
+    ``{question id: answer}``.
+    """
+    fix = "write your sheet with `course quiz {kind} --sheet FILE`, fill in the answers and pass it here"
+    fix = fix.format(kind=bank.kind)
     try:
         given = json.loads(Path(answers_file).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CourseError(f"cannot read the answers ({exc})", path=answers_file,
-                          fix='give a JSON object such as {"pre-bert-acronym": 1}') from None
+    except OSError as exc:
+        raise CourseError(f"cannot read the answers ({exc.strerror or exc})", path=answers_file,
+                          fix=f"check the file name; {fix}") from None
+    except ValueError as exc:
+        raise CourseError(f"is not valid JSON ({exc})", path=answers_file, fix=fix) from None
+    if isinstance(given, dict) and isinstance(given.get("questions"), dict):  # a sheet
+        given = {qid: entry.get("answer") if isinstance(entry, dict) else entry
+                 for qid, entry in given["questions"].items()}
+        given = {qid: answer for qid, answer in given.items() if answer is not None}
     if not isinstance(given, dict):
-        raise CourseError("must hold a JSON object {question id: answer}", path=answers_file,
-                          fix='give a JSON object such as {"pre-bert-acronym": 1}')
-    for item in progress.drawn(bank):
+        raise CourseError("must hold a JSON object {question id: answer}", path=answers_file, fix=fix)
+    drawn = progress.drawn(bank)
+    unknown = sorted(set(given) - {item.question.id for item in drawn})
+    if unknown:
+        raise CourseError(f"names question(s) that are not on your sheet: {', '.join(unknown)}",
+                          path=answers_file, fix=fix)
+    for item in drawn:
         qid = item.question.id
         if qid in given:
             progress.answers[qid] = _parse_given(item, given[qid], progress.lang, answers_file)
@@ -99,9 +136,10 @@ def answer_from_file(bank: Bank, progress: Progress, path: Path, answers_file: P
                 progress.feedback[qid] = is_correct(bank, item.question, progress.answers[qid])
     save(path, progress)
     if feedback:
-        for item in progress.drawn(bank):
+        for i, item in enumerate(drawn, start=1):
             qid = item.question.id
-            if qid in progress.feedback:
+            if qid in progress.feedback and qid in given:
+                console.print(Text(f"{i}. {qid}: {item.question.prompt[progress.lang]}", style="bold"))
                 _show_feedback(bank, item, progress.feedback[qid], progress.answers[qid], progress.lang, console)
     _summary(progress, console)
 
@@ -118,7 +156,7 @@ def _parse_given(item: Drawn, value, lang: str, source: Path):
             raise CourseError(f"{q.id}: {v!r} is not one of its options", path=source, fix="copy the option text exactly")
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < q.option_count:
             raise CourseError(f"{q.id}: {v!r} is not an option index", path=source,
-                              fix=f"use 0..{q.option_count - 1} (the bank's order) or the option text")
+                              fix=f"use an index 0..{q.option_count - 1} of the sheet's options, or an option's text")
         return v
 
     if q.type == "single":
@@ -186,18 +224,25 @@ def _render(item: Drawn, i: int, n: int, lang: str, console: Console, *, cursor,
     t = TEXT[lang]
     q = item.question
     console.clear()
-    body = Text(q.prompt[lang] + "\n", style="bold")
+    parts = [Text(q.prompt[lang] + "\n", style="bold", overflow="fold")]  # fold: Chinese has no spaces
     if q.type != "numeric":
+        # A grid, so that an option too long for the terminal wraps under its own text.
+        options = Table.grid(padding=(0, 1))
+        options.add_column(no_wrap=True)
+        options.add_column(ratio=1)
         for position, option in enumerate(item.options(lang)):
-            box = ("[x] " if position in ticked else "[ ] ") if q.type == "multiple" else ""
-            pointer = "> " if position == cursor else "  "
+            box = ("[x]" if position in ticked else "[ ]") if q.type == "multiple" else ""
+            pointer = ">" if position == cursor else " "
             style = "reverse" if position == cursor else ""
-            body.append(f"\n{pointer}{position + 1}. {box}{option}", style=style)
+            options.add_row(Text(f"{pointer} {position + 1}. {box}".rstrip(), style=style),
+                            Text(option, style=style, overflow="fold"))
         keys = t["keys_multiple"] if q.type == "multiple" else t["keys_single"]
-        body.append(f"\n\n{keys}", style="dim")
+        parts += [options, Text(f"\n{keys}", style="dim")]
     if hint:
-        body.append(f"\n{hint}", style="yellow")
-    console.print(Panel(body, title=t["question"].format(i=i, n=n), title_align="left"))
+        parts.append(Text(hint, style="yellow"))
+    # The command's console keeps long lines whole (soft wrap, for copyable paths);
+    # a question must wrap inside its panel instead of being cut at the edge.
+    console.print(Panel(Group(*parts), title=t["question"].format(i=i, n=n), title_align="left"), soft_wrap=False)
 
 
 def _show_feedback(bank: Bank, item: Drawn, correct: bool, given, lang: str, console: Console) -> None:
