@@ -97,7 +97,8 @@ class Judge:
         if not result.ok:
             if result.failure == "timeout" and self.task:
                 self._session.timeouts[(self.framework, self.task)] = limit
-            raise GradingFailure(_explain(result, self.visibility))
+            raise GradingFailure(_explain(result, self.visibility, self.task,
+                                          {t.id for t in self._session.course.tasks}))
         # Exactly the arrays asked for: a worker that returns fewer (or others) gains nothing.
         wanted = set(returns)
         if grad:
@@ -233,13 +234,22 @@ _WHERE = re.compile(r'^File "course_\w+(?:/\w+)*\.py", line \d{1,6}, in [\w<>]{1
 _TYPE = re.compile(r"^[A-Za-z_]\w{0,60}$")
 
 
-def _explain(result, visibility: str) -> str:
+_STUB_TASK = re.compile(r"^task '(\w+)' ")  # what a stub raises (build.stub_marker)
+
+
+def _explain(result, visibility: str, task: str | None = None, task_ids: frozenset | set = frozenset()) -> str:
     hidden = visibility == "hidden"
     if result.failure == "exception":
         where = result.where if result.where and (not hidden or _WHERE.match(result.where)) else None
         where = f" at {where}" if where else ""
         kind = result.exception_type if _TYPE.match(result.exception_type or "") else "an exception"
         if kind == "NotImplementedError":
+            # A test that reaches another task's stub (pretraining builds a MiniBert) says
+            # which task to write first; only a known task id passes through.
+            stub = _STUB_TASK.match(result.message or "")
+            other = stub.group(1) if stub and stub.group(1) in task_ids and stub.group(1) != task else None
+            if other:
+                return f"needs task {other} first (`course check {other}`): not implemented yet{where}"
             return f"not implemented yet{where}"
         if hidden:
             return f"your code raised {kind}{where}"
