@@ -72,7 +72,8 @@ def _machine_cpu() -> float:
     except OSError:  # not Linux: the benchmark's own children only
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         return usage.ru_utime + usage.ru_stime
-    busy = sum(int(v) for i, v in enumerate(fields[:8]) if i not in (3, 4))  # all but idle and iowait
+    # user nice system idle iowait irq softirq (steal, the hypervisor's, is not ours)
+    busy = sum(int(v) for i, v in enumerate(fields[:7]) if i not in (3, 4))
     return busy / os.sysconf("SC_CLK_TCK")
 
 

@@ -237,6 +237,34 @@ def test_hidden_failures_never_echo_what_student_code_wrote(course, tmp_path):
     assert any("LEAK" in t.message for t in report.tests if t.visibility == "public")  # public inputs are public
 
 
+def test_hidden_failures_cannot_encode_inputs_in_names_or_places(course, tmp_path):
+    """Code that has seen a hidden input could choose an exception's class name, a stub's
+    task id or the file and line it fails at; none of these reaches a hidden message."""
+    sub = make_submission(course, tmp_path / "s", base="assignments")
+    helper = sub / "course_torch" / "leak_4242" / "deep.py"
+    helper.parent.mkdir()
+    helper.write_text("".join(f"def f{i}():\n    raise ValueError()\n" for i in range(50)))
+    stub_sdpa_with(sub, "torch", """
+        import importlib
+        digits = str(abs(int(query.sum().item() * 1000)))[:6]
+        kind = int(digits[0]) % 3
+        if kind == 0:
+            raise type("Leak" + digits, (Exception,), {})()
+        if kind == 1:
+            raise NotImplementedError("task 'mini_bert' (" + digits + "): write this part")
+        deep = importlib.import_module("course_torch.leak_4242.deep")
+        getattr(deep, "f" + str(int(digits) % 50))()
+        """)
+    report = graded(course, sub, "torch", "sdpa")
+    hidden = [t for t in report.tests if t.visibility == "hidden" and not t.passed]
+    assert hidden
+    for t in hidden:
+        assert not any(word in t.message for word in ("Leak", "mini_bert", "leak_4242", "line", " in ")), t.message
+        assert t.message in ("your code raised an exception", "not implemented yet at File \"course_torch/attention.py\"",
+                             "your code raised ValueError", "your code raised an exception at File "
+                             "\"course_torch/attention.py\""), t.message
+
+
 def test_compressed_result_bomb_is_refused(course, tmp_path):
     sub = make_submission(course, tmp_path / "s", base="assignments")
     stub_sdpa_with(sub, "torch", """

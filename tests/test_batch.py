@@ -171,3 +171,13 @@ def test_class_folder_mistakes_are_explained(course, tmp_path):
     assert proc.returncode == 2 and "--format" in proc.stderr
     proc = run_course("--course", str(course.path), "grade", str(empty), "--out", str(empty / "grades"))
     assert proc.returncode == 2 and "outside" in proc.stderr
+
+
+def test_names_from_students_are_printed_as_they_are(course, tmp_path):
+    klass = tmp_path / "class"
+    make_submission(course, klass / "bob[red]")  # rich markup in a name is printed as it is
+    (klass / "notes[b]").mkdir()
+    proc = run_course("--course", str(course.path), "grade", str(klass), "--task", "sinusoidal")
+    assert proc.returncode == 0, proc.stderr
+    out = " ".join(proc.stdout.split())
+    assert "bob[red]: 4 / 4" in out and "notes[b]: not a submission" in out

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -61,7 +60,7 @@ def test_stubs_get_zero_and_a_message_per_task(course):
     pre, post = (next(t for t in quizzes if t.task == f"quiz-{kind}") for kind in ("pre", "post"))
     assert not post.passed and post.score == 0 and "no answers" in post.message
     # The pre-lecture quiz carries no points: not taking it is no failure.
-    assert pre.passed and pre.max_score == 0 and "not taken" in pre.message
+    assert pre.passed and pre.max_score == 0 and "no answers" in pre.message and "no points" in pre.message
     for test in code:
         assert "not implemented yet at File \"course_torch/" in test.message, test.message  # the file and line
     # A test that reaches another task's stub names the task to write first.
@@ -147,7 +146,6 @@ def test_status_follows_each_task_s_latest_check(course_copy, tmp_path):
     before = rows()
     assert before["sdpa"].split()[0] == "todo" and before["additive"].split()[0] == "todo"
     assert "not checked yet" in before["multihead"]
-    time.sleep(0.05)  # the saved file must be newer than the check
     shutil.copy(course_copy / "solutions/course_torch/attention.py", work / "course_torch/attention.py")
     assert "changed since" in rows()["additive"]
     # Checking one task moves that task alone.

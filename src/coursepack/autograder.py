@@ -216,19 +216,18 @@ def grade_one(course: Course, folder: Path, *, framework: str | None = None) -> 
     """Grade what a CI platform put in ``folder``; never raises for a bad submission."""
     from .grading import grade, ungraded_report
 
+    chosen = (framework,) if framework in course.frameworks else None  # for a report without grading
     try:
         path = locate_submission(course, folder)
         frameworks = course.resolve_frameworks(framework) if framework else (detect_framework(course, path),)
         report, _ = grade(course, path, frameworks=frameworks, mode="grade")
         return report
     except CourseError as exc:
-        return ungraded_report(course, folder, [f"This submission could not be graded: {exc}"],
-                               (framework,) if framework in course.frameworks else None)
+        return ungraded_report(course, folder, [f"This submission could not be graded: {exc}"], chosen)
     except Exception as exc:  # noqa: BLE001 - the platform must still get a result file
         return ungraded_report(course, folder,
                                [f"The autograder failed ({type(exc).__name__}: {exc}); please tell your instructor.",
-                                traceback.format_exc(limit=3)[-1500:]],
-                               (framework,) if framework in course.frameworks else None)
+                                traceback.format_exc(limit=3)[-1500:]], chosen)
 
 
 def write_outputs(report: Report, *, fmt: str, out: Path, hidden: str = "name-and-points",

@@ -34,6 +34,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.markup import escape  # submission names come from students: never rich markup
+
 from .config import Course, load_course
 from .errors import CourseError
 from .results import to_markdown, write_atomic
@@ -158,21 +160,21 @@ def grade_entry(course: Course, entry: Entry, out: Path, options: dict, pool: di
 
     began = time.monotonic()
     frameworks = tuple(options["frameworks"]) if options.get("frameworks") else None
+    selection = set(options["tasks"]) if options.get("tasks") else None
     record = {"version": RESULT_VERSION, "entry": entry.name, "path": str(entry.path),
               "digest": digest(entry.path), "selection": _selection(options), "complete": True}
     try:
         if frameworks is None:
             frameworks = (detect_framework(course, entry.path),)
-        report, _ = grade(course, entry.path, frameworks=frameworks, mode="grade",
-                          tasks=set(options["tasks"]) if options.get("tasks") else None,
+        report, _ = grade(course, entry.path, frameworks=frameworks, mode="grade", tasks=selection,
                           hide=[Path(options["folder"]), Path(options["out"])], pool=pool)
     except CourseError as exc:  # an ungradable submission still gets a row, with the reason
-        report = ungraded_report(course, entry.path, [str(exc)], frameworks)
+        report = ungraded_report(course, entry.path, [str(exc)], frameworks, selection)
     except Exception as exc:  # noqa: BLE001 - one bad submission must not stop the class
         record["complete"] = False  # graded again by --resume
         report = ungraded_report(course, entry.path,
                                  [f"internal error while grading ({type(exc).__name__}: {exc}); "
-                                  "run again with --resume, and report it if it persists"], frameworks)
+                                  "run again with --resume, and report it if it persists"], frameworks, selection)
     report.seconds = round(time.monotonic() - began, 2)
     record["report"] = report.to_dict()
     write_atomic(out / FEEDBACK / f"{entry.name}.md", to_markdown(report, title=entry.name))
@@ -239,7 +241,8 @@ def grade_class(course: Course, folder: Path, out: Path, *, workers: int = 1, fr
     todo = pending(out, entries, options)
     if console is not None:
         for name in skipped:
-            console.print(f"[yellow]{name}: not a submission (no zip, no track folder inside); not graded[/yellow]")
+            console.print(f"[yellow]{escape(name)}: not a submission (no zip, no track folder inside); "
+                          "not graded[/yellow]")
         if resume:
             console.print(f"{len(entries) - len(todo)} of {len(entries)} submission(s) already graded; "
                           f"grading {len(todo)}.")
@@ -310,7 +313,7 @@ def _run(course: Course, todo: list[Entry], entries: list[Entry], out: Path, opt
             write_gradebook(course, out, entries)
             if console is not None:
                 flag = f"  [yellow]{summary['errors']} note(s)[/yellow]" if summary["errors"] else ""
-                progress.console.print(f"{name}: {summary['score']:g} / {summary['max_score']:g} "
+                progress.console.print(f"{escape(name)}: {summary['score']:g} / {summary['max_score']:g} "
                                        f"({summary['seconds']:.1f} s){flag}")
             progress.advance(bar)
     for proc in procs:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 from . import build as build_mod
 from . import checkstate
@@ -73,11 +74,15 @@ def check(ctx, tasks, framework, submission):
     course = _course(ctx)
     for t in tasks:
         course.task(t)
-    report, _ = run_grading(course, submission or course.assignments,
-                            frameworks=course.resolve_frameworks(framework), mode="check",
-                            tasks=set(tasks) or None)
-    print_report(report, _console())
-    checkstate.record(course, report, submission or course.assignments)
+    folder = submission or course.assignments
+    frameworks = course.resolve_frameworks(framework)
+    digests = checkstate.snapshot(course, folder, frameworks)  # what is checked: the files as they are now
+    report, _ = run_grading(course, folder, frameworks=frameworks, mode="check", tasks=set(tasks) or None)
+    console = _console()
+    print_report(report, console)
+    problem = checkstate.record(course, report, folder, digests)
+    if problem:
+        console.print(Text(f"note: {problem}", style="yellow"))
     sys.exit(0 if report.all_passed else 1)
 
 
@@ -131,7 +136,7 @@ def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume):
         console = _console()
         gradebook = grade_class(course, path, out, workers=workers, frameworks=frameworks,
                                 tasks=set(tasks) or None, resume=resume, console=console)
-        console.print(f"Gradebook: {gradebook}  (results in {out / 'results'}, feedback in {out / 'feedback'})")
+        console.print(Text(f"Gradebook: {gradebook}  (results in {out / 'results'}, feedback in {out / 'feedback'})"))
         return
     if framework is None:  # the same choice as for a class: manifest, else the track worked on
         from .autograder import detect_framework
@@ -164,7 +169,7 @@ def status(ctx):
     if not checked:
         console.print("No check has been run yet: run `course check`.")
     for fw, (folder, states) in checked.items():
-        console.print(f"Track {fw} ({folder}):")
+        console.print(Text(f"Track {fw} ({folder}):"))
         for task, state in zip(course.tasks, states):
             if state is None:
                 console.print(f"  [dim]-    {task.id:<18} not checked yet (`course check {task.id}`)[/dim]")
@@ -182,17 +187,15 @@ def status(ctx):
 
 
 def _quiz_status(course, console) -> None:
-    from .quiz.progress import answers_path, read_progress
+    from .quiz.progress import saved_progress
 
     for kind, config in course.quizzes.items():
-        path = answers_path(course.assignments, kind)
-        if not path.is_file():
-            console.print(f"Quiz {kind}: not started (`course quiz {kind}`)")
+        progress, problem = saved_progress(course.assignments, kind)
+        if problem:
+            console.print(Text(f"Quiz {kind}: {problem}", style="red"))
             continue
-        try:
-            progress = read_progress(path)
-        except CourseError as exc:
-            console.print(f"Quiz {kind}: [red]{exc}[/red]")
+        if progress is None:
+            console.print(f"Quiz {kind}: not started (`course quiz {kind}`)")
             continue
         answered = f"{len(progress.answers)} of {len(progress.questions)} answered"
         if progress.feedback:
@@ -460,13 +463,18 @@ def take_quiz(ctx, kind, lang, sheet_file, answers_file, student, work):
                           path=sheet_file, fix=f"run `course quiz {kind} --sheet FILE`, fill it in, "
                                                f"then `course quiz {kind} --answers FILE`")
     path = answers_path(work or course.assignments, kind)
-    progress = start_or_resume(path, bank, _student_id(student), lang or _default_lang(), config.draw)
+    for given in (sheet_file, answers_file):
+        if given is not None and Path(given).resolve() == path.resolve():
+            raise CourseError("is where your answers are saved; the sheet is a file of its own", path=given,
+                              fix=f"choose another name, e.g. `course quiz {kind} --sheet {kind}-sheet.json`")
+    progress = start_or_resume(path, bank, _student_id(student), lang, config.draw, default_lang=_default_lang())
     save(path, progress)
     console = _console()
     if sheet_file:
         write_atomic(sheet_file, json.dumps(answer_sheet(bank, progress), indent=2, ensure_ascii=False) + "\n")
-        console.print(f"Your {len(progress.questions)} questions are in {sheet_file} (student {progress.student}): "
-                      f"fill in each \"answer\", then run `course quiz {kind} --answers {sheet_file}`.")
+        console.print(Text(f"Your {len(progress.questions)} questions are in {sheet_file} (student "
+                           f"{progress.student}): fill in each \"answer\", then run "
+                           f"`course quiz {kind} --answers {sheet_file}`."))
         return
     if answers_file:
         answer_from_file(bank, progress, path, answers_file, console, feedback=feedback)

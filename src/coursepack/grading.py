@@ -212,6 +212,15 @@ class GradingSession:
             passed=report.passed, score=max_score if report.passed else 0.0, max_score=max_score,
             message=message, seconds=round(report.duration, 3)))
 
+    @property
+    def task_ids(self) -> set[str]:
+        return {t.id for t in self.course.tasks}
+
+    @property
+    def task_files(self) -> set[str]:
+        """The task files of the tracks graded (``course_torch/attention.py``, ...)."""
+        return {t.files[fw] for t in self.course.tasks for fw in self.frameworks}
+
     # -- counts for check mode -------------------------------------------------------
     hidden_counts: dict[str, int] = {}
 
@@ -361,17 +370,18 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
     return report, session
 
 
-def ungraded_report(course: Course, submission, errors: list[str], frameworks=None) -> Report:
-    """The report of a submission that could not be graded: every task at 0 of its points.
+def ungraded_report(course: Course, submission, errors: list[str], frameworks=None,
+                    tasks: set[str] | None = None) -> Report:
+    """The report of a submission that could not be graded: every task asked for (all
+    when ``tasks`` is None) at 0 of its points.
 
-    Its maximum is the course's, so a gradebook or an LMS that divides by it gets 0 %,
-    not 0 / 0."""
+    Its maximum is what a graded submission's would be, so a gradebook or an LMS that
+    divides by it gets 0 %, not 0 / 0."""
     frameworks = list(frameworks or (course.framework,))
-    weight = 1.0 / len(frameworks)
-    tasks = [TaskSummary(id=t.id, title=t.title, framework=fw, score=0.0, max_score=round(t.points * weight, 4),
-                         passed=0, failed=0) for fw in frameworks for t in course.tasks]
-    tasks += [TaskSummary(id=f"quiz-{kind}", title=f"{kind}-lecture quiz", framework="quiz", score=0.0,
-                          max_score=float(config.points), passed=0, failed=0)
-              for kind, config in course.quizzes.items()]
+    selected = [t for t in course.tasks if tasks is None or t.id in tasks]
+    summaries = summarise([], selected, frameworks, {}, 1.0 / len(frameworks))
+    summaries += [TaskSummary(id=f"quiz-{kind}", title=f"{kind}-lecture quiz", framework="quiz", score=0.0,
+                              max_score=float(config.points), passed=0, failed=0)
+                  for kind, config in course.quizzes.items() if tasks is None or f"quiz-{kind}" in tasks]
     return Report(course=course.id, submission=str(submission), frameworks=frameworks, isolation="",
-                  mode="grade", tasks=tasks, errors=list(errors))
+                  mode="grade", tasks=summaries, errors=list(errors))

@@ -106,7 +106,12 @@ def make_release(course: Course, out: Path) -> tuple[Path, Path]:
             shutil.copy2(source, out / name)
     setup = out / "scripts" / "setup.sh"
     if setup.is_file():  # students need both tracks' frameworks, not the project's test tools
-        setup.write_text(setup.read_text().replace('EXTRAS="${COURSE_EXTRAS:-dev}"', 'EXTRAS="${COURSE_EXTRAS:-torch,tf}"'))
+        text, found = setup.read_text(), 'EXTRAS="${COURSE_EXTRAS:-dev}"'
+        if found not in text:
+            raise CourseError(f"scripts/setup.sh no longer sets {found}, which the release replaces",
+                              path=course.root / "scripts" / "setup.sh",
+                              fix="keep that line, or change make_release to match")
+        setup.write_text(text.replace(found, 'EXTRAS="${COURSE_EXTRAS:-torch,tf}"'))
     _write_notebooks(course, out / "notebooks")
     (out / "quizzes").mkdir()
     for kind, config in course.quizzes.items():
@@ -217,35 +222,37 @@ def make_submission(course: Course, work: Path, framework: str, out: Path, stude
 def submission_warnings(course: Course, work: Path, framework: str) -> list[str]:
     """What a student should know before handing in ``work`` for ``framework``."""
     from .build import stub_marker
-    from .quiz.progress import answers_path, read_progress
+    from .quiz.progress import saved_progress
 
-    def not_started(fw: str) -> list[str]:
-        missing = []
+    def not_started(fw: str) -> tuple[list[str], list[str]]:
+        stubbed, missing = [], []
         for task in course.tasks:
             source = Path(work) / task.files[fw]
-            if not source.is_file() or stub_marker(task) in source.read_text(encoding="utf-8", errors="replace"):
+            if not source.is_file():
                 missing.append(task.id)
-        return missing
+            elif stub_marker(task) in source.read_text(encoding="utf-8", errors="replace"):
+                stubbed.append(task.id)
+        return stubbed, missing
 
     warnings = []
-    todo = not_started(framework)
-    if todo:
-        warnings.append(f"not started in the {framework} track (the stub is still there): {', '.join(todo)}")
-    if len(todo) == len(course.tasks):
+    stubbed, missing = not_started(framework)
+    if missing:
+        warnings.append(f"the {framework} track's files of these tasks are missing: {', '.join(missing)}")
+    if stubbed:
+        warnings.append(f"not started in the {framework} track (the stub is still there): {', '.join(stubbed)}")
+    if len(stubbed) + len(missing) == len(course.tasks):
         for other in course.frameworks:
-            worked = len(course.tasks) - len(not_started(other)) if other != framework else 0
+            worked = len(course.tasks) - sum(map(len, not_started(other))) if other != framework else 0
             if worked:
                 warnings.append(f"the {other} track has work in {worked} task(s): "
                                 f"did you mean `course submit --framework {other}`?")
     for kind, config in course.quizzes.items():
         if not config.points:
-            continue
-        path = answers_path(work, kind)
-        try:
-            progress = read_progress(path) if path.is_file() else None
-        except CourseError:
-            progress = None
-        if progress is None:
+            continue  # the formative quiz is for the student alone
+        progress, problem = saved_progress(work, kind)
+        if problem:
+            warnings.append(f"the {kind}-lecture quiz's answers cannot be read ({problem})")
+        elif progress is None:
             warnings.append(f"the {kind}-lecture quiz ({config.points:g} points) is not started: `course quiz {kind}`")
         elif not progress.finished:
             warnings.append(f"the {kind}-lecture quiz has {len(progress.answers)} of {len(progress.questions)} "

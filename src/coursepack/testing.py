@@ -21,11 +21,13 @@ Canonical weights are NumPy arrays in the layout described in
 
 from __future__ import annotations
 
+import builtins
 import re
 
 import numpy as np
 import pytest
 
+from .build import STUB_PREFIX
 from .diagnose import ATOL, RTOL, GradingFailure, compare
 
 __all__ = ["task", "GradingFailure", "ATOL", "RTOL", "require", "key_mask", "Judge", "Expected"]
@@ -97,8 +99,7 @@ class Judge:
         if not result.ok:
             if result.failure == "timeout" and self.task:
                 self._session.timeouts[(self.framework, self.task)] = limit
-            raise GradingFailure(_explain(result, self.visibility, self.task,
-                                          {t.id for t in self._session.course.tasks}))
+            raise GradingFailure(_explain(result, self.visibility, self.task, self._session))
         # Exactly the arrays asked for: a worker that returns fewer (or others) gains nothing.
         wanted = set(returns)
         if grad:
@@ -228,26 +229,38 @@ _FAILURE_TEXT = {
 }
 
 
-# What the worker reports is written by the student's process: for hidden tests only
-# these shapes pass through (anything else could smuggle a hidden input into feedback).
-_WHERE = re.compile(r'^File "course_\w+(?:/\w+)*\.py", line \d{1,6}, in [\w<>]{1,80}$')
+# What the worker reports is written by the student's process. Public tests show it as
+# it is (their inputs are public). Hidden tests let through only what cannot spell out
+# a hidden input: the name of a built-in exception and which task file it came from
+# (no line number, no function name, no message: each could be chosen by code that has
+# seen the input).
+_WHERE = re.compile(r'^File "(course_\w+(?:/\w+)*\.py)", line \d{1,6}, in [\w<>]{1,80}$')
 _TYPE = re.compile(r"^[A-Za-z_]\w{0,60}$")
+_BUILTIN_EXCEPTIONS = frozenset(name for name, value in vars(builtins).items()
+                                if isinstance(value, type) and issubclass(value, BaseException))
+_STUB_TASK = re.compile("^" + STUB_PREFIX.format(task=r"(\w+)"))  # what a stub raises (build.stub_marker)
 
 
-_STUB_TASK = re.compile(r"^task '(\w+)' ")  # what a stub raises (build.stub_marker)
+def _hidden_where(where: str | None, session) -> str | None:
+    match = _WHERE.match(where or "")
+    return f'File "{match.group(1)}"' if match and match.group(1) in session.task_files else None
 
 
-def _explain(result, visibility: str, task: str | None = None, task_ids: frozenset | set = frozenset()) -> str:
+def _explain(result, visibility: str, task: str | None = None, session=None) -> str:
     hidden = visibility == "hidden"
     if result.failure == "exception":
-        where = result.where if result.where and (not hidden or _WHERE.match(result.where)) else None
+        if hidden:
+            where = _hidden_where(result.where, session) if session is not None else None
+            kind = result.exception_type if result.exception_type in _BUILTIN_EXCEPTIONS else "an exception"
+        else:
+            where = result.where or None
+            kind = result.exception_type if _TYPE.match(result.exception_type or "") else "an exception"
         where = f" at {where}" if where else ""
-        kind = result.exception_type if _TYPE.match(result.exception_type or "") else "an exception"
         if kind == "NotImplementedError":
-            # A test that reaches another task's stub (pretraining builds a MiniBert) says
-            # which task to write first; only a known task id passes through.
-            stub = _STUB_TASK.match(result.message or "")
-            other = stub.group(1) if stub and stub.group(1) in task_ids and stub.group(1) != task else None
+            # A public test that reaches another task's stub (pretraining builds a MiniBert)
+            # says which task to write first.
+            stub = None if hidden or session is None else _STUB_TASK.match(result.message or "")
+            other = stub.group(1) if stub and stub.group(1) != task and stub.group(1) in session.task_ids else None
             if other:
                 return f"needs task {other} first (`course check {other}`): not implemented yet{where}"
             return f"not implemented yet{where}"

@@ -41,27 +41,26 @@ def grade_quiz(course: Course, submission, kind: str, student: str | None = None
     bank = load_bank(config.bank)
     path = answers_path(submission, kind)
     name = f"quiz {kind} ({bank.id})"
-    base = dict(name=name, task=f"quiz-{kind}", framework="quiz", visibility="hidden",
-                max_score=float(config.points))
+    formative = not config.points  # no points to lose: reported, never a failure
+
+    def result(passed: bool, message: str, score: float = 0.0) -> TestResult:
+        if formative:
+            message += "; no points, for your own practice"
+        return TestResult(name=name, task=f"quiz-{kind}", framework="quiz", visibility="hidden",
+                          max_score=float(config.points), passed=passed or formative, score=score, message=message)
+
     if not (path.exists() or path.is_symlink()):
-        if not config.points:
-            return TestResult(passed=True, score=0.0, **base,
-                              message=f"not taken (no points, for your own practice: `course quiz {kind}`)")
-        return TestResult(passed=False, score=0.0, message=f"no answers: take it with `course quiz {kind}`", **base)
+        return result(False, f"no answers: take it with `course quiz {kind}`")
     try:
         progress = read_progress(path)
     except CourseError as exc:
-        return TestResult(passed=False, score=0.0, message=str(exc).replace(str(path), f"quiz_answers/{kind}.json"),
-                          **base)
+        return result(False, str(exc).replace(str(path), f"quiz_answers/{kind}.json"))
     if student is not None and progress.student != student:
-        return TestResult(passed=False, score=0.0, **base,
-                          message=f"the answers were drawn for {progress.student!r}, not for {student!r}")
+        return result(False, f"the answers were drawn for {progress.student!r}, not for {student!r}")
     expected = draw(bank, progress.student, config.draw)
     if [d.question.id for d in expected] != progress.questions:
-        return TestResult(passed=False, score=0.0, **base,
-                          message=f"the answers do not belong to the quiz drawn for {progress.student!r}: "
-                                  f"take it again with `course quiz {kind}`")
-    formative = not config.points  # no points to lose: reported, never a failure
+        return result(False, f"the answers do not belong to the quiz drawn for {progress.student!r}: "
+                             f"take it again with `course quiz {kind}`")
     right = 0
     for qid in progress.questions:
         try:
@@ -70,9 +69,7 @@ def grade_quiz(course: Course, submission, kind: str, student: str | None = None
             pass  # a malformed answer counts as wrong
     total = len(progress.questions)
     score = config.points * right / total if total else 0.0
-    message = f"{right} of {total} answers correct ({len(progress.answers)} answered)"
-    return TestResult(passed=formative or right == total, score=score, seconds=0.0, **base,
-                      message=message + ("; no points, for your own practice" if formative else ""))
+    return result(right == total, f"{right} of {total} answers correct ({len(progress.answers)} answered)", score)
 
 
 def reference_answers(course: Course, kind: str, student: str = "reference") -> dict:

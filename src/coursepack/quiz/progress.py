@@ -76,12 +76,27 @@ def read_progress(path: Path) -> Progress:
     return Progress(**data)
 
 
+def saved_progress(work: Path, kind: str) -> tuple[Progress | None, str | None]:
+    """A student's saved answers to one quiz: (progress, None), (None, None) when the quiz
+    is not started, or (None, the problem) when the file is not a readable answers file."""
+    path = answers_path(work, kind)
+    if not (path.exists() or path.is_symlink()):
+        return None, None
+    try:
+        return read_progress(path), None
+    except CourseError as exc:
+        return None, str(exc)
+
+
 def answers_path(work: Path, kind: str) -> Path:
     return Path(work) / "quiz_answers" / f"{kind}.json"
 
 
-def start_or_resume(path: Path, bank: Bank, student: str, lang: str, count: int) -> Progress:
-    """The saved progress for this quiz, or a fresh draw for ``student``."""
+def start_or_resume(path: Path, bank: Bank, student: str, lang: str | None, count: int, *,
+                    default_lang: str = "en") -> Progress:
+    """The saved progress for this quiz, or a fresh draw for ``student``.
+
+    ``lang`` (None: keep the saved language, else ``default_lang``) switches the language."""
     if path.exists() or path.is_symlink():
         progress = read_progress(path)
         if progress.quiz != bank.id:
@@ -94,7 +109,7 @@ def start_or_resume(path: Path, bank: Bank, student: str, lang: str, count: int)
         progress.lang = lang or progress.lang
         return progress
     drawn = draw(bank, student, count)
-    return Progress(quiz=bank.id, kind=bank.kind, student=student, lang=lang,
+    return Progress(quiz=bank.id, kind=bank.kind, student=student, lang=lang or default_lang,
                     questions=[d.question.id for d in drawn],
                     orders={d.question.id: list(d.order) for d in drawn})
 

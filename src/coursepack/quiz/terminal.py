@@ -98,7 +98,7 @@ def answer_sheet(bank: Bank, progress: Progress) -> dict:
             entry["options"] = list(q.options[lang])  # the bank's order: the indices --answers takes
         entry["answer"] = progress.answers.get(q.id)
         questions[q.id] = entry
-    return {"how": SHEET_HOW, "quiz": bank.kind, "student": progress.student, "questions": questions}
+    return {"how": SHEET_HOW, "quiz": bank.kind, "student": progress.student, "lang": lang, "questions": questions}
 
 
 def answer_from_file(bank: Bank, progress: Progress, path: Path, answers_file: Path, console: Console, *,
@@ -120,7 +120,7 @@ def answer_from_file(bank: Bank, progress: Progress, path: Path, answers_file: P
     if isinstance(given, dict) and isinstance(given.get("questions"), dict):  # a sheet
         given = {qid: entry.get("answer") if isinstance(entry, dict) else entry
                  for qid, entry in given["questions"].items()}
-        given = {qid: answer for qid, answer in given.items() if answer is not None}
+        given = {qid: answer for qid, answer in given.items() if answer is not None and answer != []}
     if not isinstance(given, dict):
         raise CourseError("must hold a JSON object {question id: answer}", path=answers_file, fix=fix)
     drawn = progress.drawn(bank)
@@ -150,9 +150,10 @@ def _parse_given(item: Drawn, value, lang: str, source: Path):
 
     def index(v):
         if isinstance(v, str):
-            texts = q.options[lang]
-            if v in texts:
-                return texts.index(v)
+            # The text of an option in either language (a sheet may have been written in the other).
+            for texts in (q.options[lang], *q.options.values()):
+                if v in texts:
+                    return texts.index(v)
             raise CourseError(f"{q.id}: {v!r} is not one of its options", path=source, fix="copy the option text exactly")
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < q.option_count:
             raise CourseError(f"{q.id}: {v!r} is not an option index", path=source,
@@ -163,6 +164,9 @@ def _parse_given(item: Drawn, value, lang: str, source: Path):
         return index(value)
     if q.type == "multiple":
         values = value if isinstance(value, list) else [value]
+        if not values:
+            raise CourseError(f"{q.id}: tick at least one option", path=source,
+                              fix="list the options you choose, or leave the answer null")
         return sorted({index(v) for v in values})
     if q.type == "truefalse":
         if not isinstance(value, bool):
