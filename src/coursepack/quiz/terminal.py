@@ -108,8 +108,7 @@ def answer_from_file(bank: Bank, progress: Progress, path: Path, answers_file: P
     Either a filled-in sheet (``course quiz KIND --sheet FILE``) or a plain object
     ``{question id: answer}``.
     """
-    fix = "write your sheet with `course quiz {kind} --sheet FILE`, fill in the answers and pass it here"
-    fix = fix.format(kind=bank.kind)
+    fix = f"write your sheet with `course quiz {bank.kind} --sheet FILE`, fill in the answers and pass it here"
     try:
         given = json.loads(Path(answers_file).read_text(encoding="utf-8"))
     except OSError as exc:
