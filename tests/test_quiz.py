@@ -14,7 +14,7 @@ from coursepack.config import load_course
 from coursepack.errors import CourseError
 from coursepack.grading import grade
 from coursepack.quiz.bank import CURRICULUM, SECTIONS, load_bank, parse_bank
-from coursepack.quiz.draw import draw
+from coursepack.quiz.draw import Drawn, draw
 from coursepack.quiz.export import to_gift, to_quiz_app
 from coursepack.quiz.grading import reference_answers
 from coursepack.quiz.keys import explanation, is_correct
@@ -237,16 +237,42 @@ def test_answer_sheet_round_trip(course_copy, tmp_path, banks):
     assert first not in saved["answers"] and len(saved["answers"]) == len(questions) - 1
     assert all(saved["feedback"].values())
     second = list(questions)[1]
-    assert f"2. {second}: {bank.question(second).prompt['en']}" in " ".join(proc.stdout.split())
-    # The sheet now shows the answers given so far.
-    assert cli(*base, "--sheet", str(sheet)).returncode == 0
-    assert json.loads(sheet.read_text())["questions"][second]["answer"] is not None
+    out = " ".join(proc.stdout.split())
+    assert f"2. {second}: {bank.question(second).prompt['en']}" in out
+    assert f"Not answered yet (1): 1. {first}" in out
+    # A sheet never replaces a file: neither a filled-in sheet nor saved answers.
+    proc = cli(*base, "--sheet", str(sheet))
+    assert proc.returncode == 2 and "exists already" in proc.stderr
+    proc = cli(*base, "--sheet", str(work / "quiz_answers" / "post.json"))
+    assert proc.returncode == 2 and "where the quizzes save your answers" in proc.stderr
+    # A fresh sheet shows the answers given so far.
+    fresh = tmp_path / "fresh.json"
+    assert cli(*base, "--sheet", str(fresh)).returncode == 0
+    assert json.loads(fresh.read_text())["questions"][second]["answer"] is not None
+    # The saved answers are this student's: another id is refused, not silently ignored.
+    other = [a if a != "ana@example.org" else "bo@example.org" for a in base]
+    proc = cli(*other, "--sheet", str(tmp_path / "other.json"))
+    assert proc.returncode == 2 and "drawn for 'ana@example.org'" in proc.stderr
 
     wrong = tmp_path / "wrong.json"
     wrong.write_text(json.dumps({"no-such-question": 1}))
     proc = cli(*base, "--answers", str(wrong))
     assert proc.returncode == 2 and "not on your sheet: no-such-question" in proc.stderr
     assert "course quiz pre --sheet FILE" in " ".join(proc.stderr.split()) and "Traceback" not in proc.stderr
+
+
+def test_arrow_keys_that_arrive_together_all_count(banks):
+    import io
+
+    from rich.console import Console
+
+    from coursepack.quiz.terminal import _ask
+
+    q = next(q for q in banks["pre"].questions if q.type == "single" and q.option_count >= 3)
+    item = Drawn(q, tuple(range(q.option_count)))
+    reads = iter(["\x1b[B\x1b[B", "\x1b[A\x1b[B\r"])  # down down | up down Enter
+    console = Console(file=io.StringIO(), width=80)
+    assert _ask(item, 1, 1, "en", console, lambda: next(reads)) == 2
 
 
 def test_edited_draw_gains_nothing(course_copy, tmp_path):
@@ -267,7 +293,6 @@ def test_questions_wrap_in_a_narrow_terminal_without_losing_words(banks, lang):
 
     from rich.console import Console
 
-    from coursepack.quiz.draw import Drawn
     from coursepack.quiz.terminal import _render
 
     def unboxed(text: str) -> str:

@@ -165,8 +165,13 @@ def test_submit_says_when_the_other_track_holds_the_work(course, release, tmp_pa
     notes = " ".join(proc.stderr.split())
     assert "the torch track has work in 2 task(s): did you mean `course submit --framework torch`?" in notes
     assert "(tf track, student s@example.org)" in proc.stdout
+    # Quiz answers drawn for another id than the submission's would score 0: said.
+    assert cli("quiz", "post", "--sheet", str(tmp_path / "p.json"), "--student", "me@example.org",
+               cwd=folder).returncode == 0
     proc = cli("submit", "--framework", "torch", "--student", "s@example.org", cwd=folder)
     notes = " ".join(proc.stderr.split())
+    assert "the post-lecture quiz was drawn for 'me@example.org' and scores 0" in notes
+    assert "`--student me@example.org`" in notes
     assert "did you mean" not in notes
     todo = notes.split("(the stub is still there): ")[1].split(" note:")[0].split(", ")
     assert set(todo) == {t.id for t in course.tasks} - {"additive", "sdpa"}

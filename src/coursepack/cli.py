@@ -172,7 +172,7 @@ def status(ctx):
         console.print(Text(f"Track {fw} ({folder}):"))
         for task, state in zip(course.tasks, states):
             if state is None:
-                console.print(f"  [dim]-    {task.id:<18} not checked yet (`course check {task.id}`)[/dim]")
+                console.print(f"  [dim]{'-':<4}  {task.id:<18} not checked yet (`course check {task.id}`)[/dim]")
                 continue
             done = state.failed == 0 and state.passed > 0
             mark = "[green]pass[/green]" if done else "[red]todo[/red]"
@@ -181,8 +181,9 @@ def status(ctx):
             console.print(f"  {mark}  {task.id:<18} {pts(state.score):>5} / {pts(state.public_points):<5} "
                           f"checked {when}{note}")
         done = [st for st in states if st is not None]
-        console.print(f"  Public points so far: {pts(sum(st.score for st in done))}"
-                      f" / {pts(sum(st.public_points for st in done))} checked")
+        console.print(f"  Public points so far: {pts(sum(st.score for st in done))} of the "
+                      f"{pts(sum(st.public_points for st in done))} of the {len(done)} task(s) checked "
+                      f"(of {len(states)})")
     _quiz_status(course, console)
 
 
@@ -237,7 +238,7 @@ def submit(ctx, framework, student, notebook, out):
             if (course.assignments / "quiz_answers").is_dir():
                 shutil.copytree(course.assignments / "quiz_answers", work / "quiz_answers")
         path = make_submission(course, work, framework, out, student)
-        warnings = submission_warnings(course, work, framework)
+        warnings = submission_warnings(course, work, framework, student)
     for warning in warnings:
         click.secho(f"note: {warning}", fg="yellow", err=True)
     click.echo(f"wrote {path} ({framework} track, student {student}): hand in this file")
@@ -422,8 +423,10 @@ def quiz():
     \b
     Take a quiz (progress is saved after every answer; run it again to resume):
       course quiz pre               in the terminal: arrow keys or numbers, q to pause
-      course quiz pre --sheet F     write your questions to F; fill in the answers, then
+      course quiz pre --sheet F     write your questions to the file F to fill in
       course quiz pre --answers F   answer from F instead of interactively
+    Your student id (--student, else COURSE_STUDENT, else git user.email) draws your
+    questions; `course submit` must use the same one.
     """
 
 
@@ -464,10 +467,20 @@ def take_quiz(ctx, kind, lang, sheet_file, answers_file, student, work):
                                                f"then `course quiz {kind} --answers FILE`")
     path = answers_path(work or course.assignments, kind)
     for given in (sheet_file, answers_file):
-        if given is not None and Path(given).resolve() == path.resolve():
-            raise CourseError("is where your answers are saved; the sheet is a file of its own", path=given,
-                              fix=f"choose another name, e.g. `course quiz {kind} --sheet {kind}-sheet.json`")
-    progress = start_or_resume(path, bank, _student_id(student), lang, config.draw, default_lang=_default_lang())
+        if given is not None and Path(given).resolve().parent == path.parent.resolve():
+            raise CourseError(f"is in {path.parent.name}/, where the quizzes save your answers; the sheet is a "
+                              "file of its own", path=given,
+                              fix=f"choose another place, e.g. `course quiz {kind} --sheet {kind}-sheet.json`")
+    if sheet_file is not None and Path(sheet_file).exists():
+        raise CourseError("exists already: writing the sheet again would replace what you filled in", path=sheet_file,
+                          fix=f"pass it with `course quiz {kind} --answers {sheet_file}`, or remove it first")
+    who = _student_id(student)
+    progress = start_or_resume(path, bank, who, lang, config.draw, default_lang=_default_lang())
+    if progress.student != who:
+        raise CourseError(f"holds answers drawn for {progress.student!r}, not for {who!r} "
+                          "(each student's questions are their own)", path=path,
+                          fix=f"pass --student {progress.student} (as for `course submit`), or move the file away "
+                              "to start again")
     save(path, progress)
     console = _console()
     if sheet_file:

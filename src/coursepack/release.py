@@ -219,7 +219,7 @@ def make_submission(course: Course, work: Path, framework: str, out: Path, stude
     return out
 
 
-def submission_warnings(course: Course, work: Path, framework: str) -> list[str]:
+def submission_warnings(course: Course, work: Path, framework: str, student: str) -> list[str]:
     """What a student should know before handing in ``work`` for ``framework``."""
     from .build import stub_marker
     from .quiz.progress import saved_progress
@@ -252,6 +252,9 @@ def submission_warnings(course: Course, work: Path, framework: str) -> list[str]
         progress, problem = saved_progress(work, kind)
         if problem:
             warnings.append(f"the {kind}-lecture quiz's answers cannot be read ({problem})")
+        elif progress is not None and progress.student != student:
+            warnings.append(f"the {kind}-lecture quiz was drawn for {progress.student!r} and scores 0 in a "
+                            f"submission for {student!r}: submit with `--student {progress.student}`")
         elif progress is None:
             warnings.append(f"the {kind}-lecture quiz ({config.points:g} points) is not started: `course quiz {kind}`")
         elif not progress.finished:

@@ -60,7 +60,7 @@ def read_progress(path: Path) -> Progress:
         if key not in data and key in ("answers", "feedback"):
             data[key] = {}
         if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
-            bad(f"{key} should be a {kind.__name__}")
+            bad(f"{key} should be {dict(int='an integer', str='a string', list='a list', dict='an object')[kind.__name__]}")
     extra = set(data) - set(types)
     if extra:
         bad(f"unknown field {sorted(extra)[0]!r}")

@@ -84,7 +84,7 @@ def run_interactive(bank: Bank, progress: Progress, path: Path, console: Console
 SHEET_HOW = ("Fill in each question's \"answer\", then run the same quiz command with --answers THIS_FILE. "
              "An answer is an option's text (copied exactly) or its index in \"options\" counting from 0; "
              "a list of them for type \"multiple\"; true or false for type \"truefalse\"; "
-             "a number for type \"numeric\". Questions left at null stay unanswered.")
+             "a number for type \"numeric\". Questions left at null (or []) stay unanswered.")
 
 
 def answer_sheet(bank: Bank, progress: Progress) -> dict:
@@ -119,14 +119,14 @@ def answer_from_file(bank: Bank, progress: Progress, path: Path, answers_file: P
     if isinstance(given, dict) and isinstance(given.get("questions"), dict):  # a sheet
         given = {qid: entry.get("answer") if isinstance(entry, dict) else entry
                  for qid, entry in given["questions"].items()}
-        given = {qid: answer for qid, answer in given.items() if answer is not None and answer != []}
     if not isinstance(given, dict):
         raise CourseError("must hold a JSON object {question id: answer}", path=answers_file, fix=fix)
+    given = {qid: answer for qid, answer in given.items() if answer is not None and answer != []}  # unanswered
     drawn = progress.drawn(bank)
     unknown = sorted(set(given) - {item.question.id for item in drawn})
     if unknown:
         raise CourseError(f"names question(s) that are not on your sheet: {', '.join(unknown)}",
-                          path=answers_file, fix=fix)
+                          path=answers_file, fix=f"remove them from the file, or {fix}")
     for item in drawn:
         qid = item.question.id
         if qid in given:
@@ -140,6 +140,10 @@ def answer_from_file(bank: Bank, progress: Progress, path: Path, answers_file: P
             if qid in progress.feedback and qid in given:
                 console.print(Text(f"{i}. {qid}: {item.question.prompt[progress.lang]}", style="bold"))
                 _show_feedback(bank, item, progress.feedback[qid], progress.answers[qid], progress.lang, console)
+    left = [f"{i}. {item.question.id}" for i, item in enumerate(drawn, start=1)
+            if item.question.id not in progress.answers]
+    if left:
+        console.print(Text(f"Not answered yet ({len(left)}): {', '.join(left)}", style="yellow"))
     _summary(progress, console)
 
 
@@ -163,9 +167,6 @@ def _parse_given(item: Drawn, value, lang: str, source: Path):
         return index(value)
     if q.type == "multiple":
         values = value if isinstance(value, list) else [value]
-        if not values:
-            raise CourseError(f"{q.id}: tick at least one option", path=source,
-                              fix="list the options you choose, or leave the answer null")
         return sorted({index(v) for v in values})
     if q.type == "truefalse":
         if not isinstance(value, bool):
@@ -193,28 +194,39 @@ def _ask(item: Drawn, i: int, n: int, lang: str, console: Console, getchar):
     cursor, ticked, hint = 0, set(), None
     while True:
         _render(item, i, n, lang, console, cursor=cursor, ticked=ticked, hint=hint)
-        key = getchar()
         hint = None
-        if key in QUIT:
-            raise Quit
-        if key in UP:
-            cursor = (cursor - 1) % len(options)
-        elif key in DOWN:
-            cursor = (cursor + 1) % len(options)
-        elif key.isdigit() and 1 <= int(key) <= len(options):
-            if q.type == "multiple":
-                ticked ^= {int(key) - 1}
-            else:
-                return _original(item, int(key) - 1)
-        elif key == " " and q.type == "multiple":
-            ticked ^= {cursor}
-        elif key in ENTER:
-            if q.type != "multiple":
-                return _original(item, cursor)
-            if not ticked:
-                hint = t["pick_one"]
-                continue
-            return sorted(_original(item, p) for p in ticked)
+        for key in split_keys(getchar()):  # a held arrow key sends several codes in one read
+            if key in QUIT:
+                raise Quit
+            if key in UP:
+                cursor = (cursor - 1) % len(options)
+            elif key in DOWN:
+                cursor = (cursor + 1) % len(options)
+            elif key.isdigit() and 1 <= int(key) <= len(options):
+                if q.type == "multiple":
+                    ticked ^= {int(key) - 1}
+                else:
+                    return _original(item, int(key) - 1)
+            elif key == " " and q.type == "multiple":
+                ticked ^= {cursor}
+            elif key in ENTER:
+                if q.type != "multiple":
+                    return _original(item, cursor)
+                if not ticked:
+                    hint = t["pick_one"]
+                    break
+                return sorted(_original(item, p) for p in ticked)
+
+
+def split_keys(raw: str) -> list[str]:
+    """The keys in one read of the terminal: arrow codes (3 characters on Unix, 2 on
+    Windows) or single characters."""
+    keys, rest = [], raw
+    while rest:
+        code = next((c for c in (*UP, *DOWN) if len(c) > 1 and rest.startswith(c)), None)
+        keys.append(code or rest[0])
+        rest = rest[len(code or rest[0]):]
+    return keys
 
 
 def _original(item: Drawn, position: int):
@@ -252,8 +264,8 @@ def _show_feedback(bank: Bank, item: Drawn, correct: bool, given, lang: str, con
     t = TEXT[lang]
     console.print(Text(t["right"] if correct else t["wrong"], style="green" if correct else "red"))
     text = explanation(bank, item.question, lang, given)
-    if text:
-        console.print(text)
+    if text:  # plain text ([MASK] is not markup), wrapped between words
+        console.print(Text(text, overflow="fold"), soft_wrap=False)
 
 
 def _summary(progress: Progress, console: Console) -> None:
