@@ -275,7 +275,7 @@ def build_gradescope(course: Course, out: Path, *, hidden: str = "name-and-point
         (staging / "run_autograder").write_text(GRADESCOPE_RUN.format(hidden=hidden), encoding="utf-8")
         leaks = [p.relative_to(staging).as_posix() for p in staging.rglob("*")
                  if p.is_file() and not p.relative_to(staging).as_posix().startswith("src/")
-                 and b"### BEGIN SOLUTION" in p.read_bytes()]
+                 and build.BEGIN.encode() in p.read_bytes()]
         if leaks:
             raise CourseError("the bundle would hold solution code: " + ", ".join(leaks[:5]), path=out,
                               fix="this is a bug in the course package; nothing was written")

@@ -225,7 +225,9 @@ def grade_class(course: Course, folder: Path, out: Path, *, workers: int = 1, fr
         raise CourseError("the output folder is inside the class folder", path=out,
                           fix="choose --out outside the folder of submissions")
     entries, skipped = find_submissions(course, folder)
-    _check_course_can_grade(course, frameworks)
+    from .grading import check_course_can_grade
+
+    check_course_can_grade(course, frameworks or course.frameworks, "grade")  # before any grade is written
     options = {"out": str(out), "folder": str(folder), "frameworks": list(frameworks or []),
                "tasks": sorted(tasks or [])}
     stored = {e.name: read_result(out, e) for e in entries}
@@ -253,22 +255,6 @@ def grade_class(course: Course, folder: Path, out: Path, *, workers: int = 1, fr
                       TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
                       console=console, disable=console is None))
     return write_gradebook(course, out, entries)
-
-
-def _check_course_can_grade(course: Course, frameworks) -> None:
-    """Problems of the course or of this machine stop the run before any grade is written."""
-    import importlib.util
-
-    from .grading import FRAMEWORK_LIBRARIES, _check_recordings
-
-    if not course.hidden_tests.is_dir():
-        raise CourseError("this copy of the course has no hidden tests (it is a student release)",
-                          path=course.hidden_tests, fix="grade in the instructor's copy of the course")
-    _check_recordings(course, hidden=True)
-    for fw in frameworks or course.frameworks:
-        if importlib.util.find_spec(FRAMEWORK_LIBRARIES[fw]) is None:
-            raise CourseError(f"the {fw} track needs {FRAMEWORK_LIBRARIES[fw]}, which is not installed",
-                              fix=f"run `pip install -e '.[{fw}]'` in the course folder")
 
 
 def _run(course: Course, todo: list[Entry], entries: list[Entry], out: Path, options: dict, workers: int,

@@ -30,7 +30,7 @@ from . import sandbox, snapshots
 from .config import Course
 from .diagnose import GradingFailure
 from .errors import CourseError
-from .results import Report, TaskSummary, TestResult, summarise
+from .results import Report, TestResult, summarise
 from .testing import Expected, Judge
 from .worker_client import CallResult, Worker
 
@@ -284,20 +284,13 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
         if unknown:
             course.task(sorted(unknown)[0])  # raises with the list of task ids
         code_tasks &= set(tasks)
+    if code_tasks:
+        check_course_can_grade(course, frameworks, mode)
     for fw in frameworks if code_tasks else ():
-        library = FRAMEWORK_LIBRARIES[fw]
-        if importlib.util.find_spec(library) is None:
-            raise CourseError(f"the {fw} track needs {library}, which is not installed in this Python "
-                              f"({sys.executable})", fix=f"run `pip install -e '.[{fw}]'` in the course folder")
         if not any((submission / d).is_dir() for d in course.package_dirs(fw)):
             raise CourseError(
                 f"has none of the {fw} track's folders ({', '.join(sorted(course.package_dirs(fw)))})",
                 path=submission, fix="pass the folder that contains them (like assignments/)")
-    if mode != "check" and code_tasks and not course.hidden_tests.is_dir():
-        raise CourseError("this copy of the course has no hidden tests (it is a student release)",
-                          path=course.hidden_tests, fix="use `course check` here; grading needs the instructor's copy")
-    if mode != "record" and code_tasks:
-        _check_recordings(course, hidden=mode != "check")
     manifest = read_manifest(submission)  # a submission made by `course submit`, unpacked
     if manifest and student is None and isinstance(manifest.get("student"), str):
         student = manifest["student"]
@@ -370,6 +363,21 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
     return report, session
 
 
+def check_course_can_grade(course: Course, frameworks, mode: str) -> None:
+    """Problems of the course or of this machine, found before any test runs: a
+    framework not installed, no hidden tests (a student release), stale recordings."""
+    for fw in frameworks:
+        library = FRAMEWORK_LIBRARIES[fw]
+        if importlib.util.find_spec(library) is None:
+            raise CourseError(f"the {fw} track needs {library}, which is not installed in this Python "
+                              f"({sys.executable})", fix=f"run `pip install -e '.[{fw}]'` in the course folder")
+    if mode != "check" and not course.hidden_tests.is_dir():
+        raise CourseError("this copy of the course has no hidden tests (it is a student release)",
+                          path=course.hidden_tests, fix="use `course check` here; grading needs the instructor's copy")
+    if mode != "record":
+        _check_recordings(course, hidden=mode != "check")
+
+
 def ungraded_report(course: Course, submission, errors: list[str], frameworks=None,
                     tasks: set[str] | None = None) -> Report:
     """The report of a submission that could not be graded: every task asked for (all
@@ -380,8 +388,9 @@ def ungraded_report(course: Course, submission, errors: list[str], frameworks=No
     frameworks = list(frameworks or (course.framework,))
     selected = [t for t in course.tasks if tasks is None or t.id in tasks]
     summaries = summarise([], selected, frameworks, {}, 1.0 / len(frameworks))
-    summaries += [TaskSummary(id=f"quiz-{kind}", title=f"{kind}-lecture quiz", framework="quiz", score=0.0,
-                              max_score=float(config.points), passed=0, failed=0)
+    from .quiz.grading import quiz_summary
+
+    summaries += [quiz_summary(kind, float(config.points))
                   for kind, config in course.quizzes.items() if tasks is None or f"quiz-{kind}" in tasks]
     return Report(course=course.id, submission=str(submission), frameworks=frameworks, isolation="",
                   mode="grade", tasks=summaries, errors=list(errors))

@@ -22,10 +22,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .build import BEGIN, END
 from .config import Course
 from .errors import CourseError
-
-SOLUTION_MARK = "### BEGIN SOLUTION"
 
 
 @dataclass
@@ -81,7 +80,7 @@ def split_module(text: str, answer_names: set[str] | None = None) -> list[Chunk]
             continue
         is_definition = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
         is_answer = is_definition and (node.name in answer_names if answer_names is not None
-                                       else SOLUTION_MARK in own)
+                                       else BEGIN in own)
         if is_answer:
             chunks.append(Chunk("answer", segment.strip("\n"), name=node.name, start=first, end=end))
         elif chunks and chunks[-1].kind == "given":
@@ -159,7 +158,7 @@ def notebook_cells(course: Course, framework: str, root: Path) -> list[Cell]:
     remaining: dict[str, int] = {}  # task -> answer cells still to come
     for module, chunks in split.items():
         for chunk in chunks:
-            if chunk.kind == "given" and ("### BEGIN SOLUTION" in chunk.text or "### END SOLUTION" in chunk.text):
+            if chunk.kind == "given" and (BEGIN in chunk.text or END in chunk.text):
                 raise CourseError(f"{module}.py has a solution region outside the definitions the tasks "
                                   f"list in their symbols", path=course.path,
                                   fix="add the function or class to its task's symbols")

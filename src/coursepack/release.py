@@ -155,7 +155,7 @@ def scan_release(course: Course, folder: Path) -> list[str]:
             problems.append(f"{rel}: instructor folder")
             continue
         data = path.read_bytes()
-        if b"### BEGIN SOLUTION" in data and not rel.startswith("src/"):
+        if build.BEGIN.encode() in data and not rel.startswith("src/"):
             problems.append(f"{rel}: contains a solution region")
         text = data.decode("utf-8", "ignore")
         for label, secret in secrets:

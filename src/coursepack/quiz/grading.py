@@ -30,10 +30,14 @@ def grade_quizzes(course: Course, submission, only: set[str] | None = None, stud
             continue
         result = grade_quiz(course, submission, kind, student)
         tests.append(result)
-        summaries.append(TaskSummary(id=result.task, title=f"{kind}-lecture quiz", framework="quiz",
-                                     score=result.score, max_score=result.max_score,
-                                     passed=int(result.passed), failed=int(not result.passed)))
+        summaries.append(quiz_summary(kind, result.max_score, result.score, int(result.passed), int(not result.passed)))
     return tests, summaries
+
+
+def quiz_summary(kind: str, max_score: float, score: float = 0.0, passed: int = 0, failed: int = 0) -> TaskSummary:
+    """A quiz's row among a report's tasks (``quiz-pre``, ``quiz-post``)."""
+    return TaskSummary(id=f"quiz-{kind}", title=f"{kind}-lecture quiz", framework="quiz", score=score,
+                       max_score=max_score, passed=passed, failed=failed)
 
 
 def grade_quiz(course: Course, submission, kind: str, student: str | None = None) -> TestResult:
