@@ -360,6 +360,12 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 TRACK_NAMES = {"torch": "PyTorch", "tf": "TensorFlow/Keras"}
 
 
+def notebook_name(course: Course, framework: str) -> str:
+    """A track's notebook, without ``.ipynb``: ``<assignment>_<framework>`` (the release's
+    ``notebooks/`` and nbgrader's ``source/`` alike; the judge reads the track from it)."""
+    return f"{course.nbgrader.assignment}_{framework}"
+
+
 def notebook_json(course: Course, framework: str, root: Path, *, for_nbgrader: bool) -> dict:
     """A track's notebook from the modules under ``root``.
 

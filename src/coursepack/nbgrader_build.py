@@ -29,7 +29,7 @@ from pathlib import Path
 from . import build
 from .config import Course
 from .errors import CourseError
-from .nbcells import notebook_json
+from .nbcells import notebook_json, notebook_name
 from .results import write_atomic
 
 CONFIG = """\
@@ -69,10 +69,6 @@ c.Autograde.exclude_overwriting = {{{assignment!r}: []}}
 # Feedback shows the test cells without their hidden-tests region.
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
 """
-
-def notebook_name(course: Course, framework: str) -> str:
-    return f"{course.nbgrader.assignment}_{framework}"
-
 
 def make_notebook(course: Course, framework: str):
     """The source notebook of one track (solutions inside, hidden tests marked), validated."""

@@ -26,7 +26,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 from .config import load_course
-from .nbcells import checks_requested, notebook_cells
+from .nbcells import checks_requested, notebook_cells, notebook_name
 from .notebook import verdict_text
 
 _POOL: dict = {}  # warm workers shared by every notebook this nbgrader process grades
@@ -39,12 +39,6 @@ def _close_pool() -> None:
     _POOL.clear()
 
 
-def framework_of(notebook_name: str, assignment: str) -> str | None:
-    """``attention_torch`` -> ``torch`` (the notebook names are ``<assignment>_<framework>``)."""
-    prefix = f"{assignment}_"
-    return notebook_name[len(prefix):] if notebook_name.startswith(prefix) else None
-
-
 class JudgeVerdicts(NbGraderPreprocessor):
     """Replace the outputs of the graded test cells with the judge's verdicts."""
 
@@ -53,8 +47,8 @@ class JudgeVerdicts(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         course = load_course(Path(self.course_toml))
         name = resources.get("nbgrader", {}).get("notebook") or resources.get("unique_key", "")
-        framework = framework_of(name, course.nbgrader.assignment)
-        if framework not in course.frameworks:
+        framework = next((fw for fw in course.frameworks if notebook_name(course, fw) == name), None)
+        if framework is None:
             # Never leave test cells ungraded: nbgrader would give them full points.
             raise ValueError(f"JudgeVerdicts: {name!r} is not one of this course's notebooks "
                              f"({course.nbgrader.assignment}_<framework>); rebuild with `course nbgrader build`")

@@ -133,12 +133,12 @@ def make_release(course: Course, out: Path) -> tuple[Path, Path]:
 
 def _write_notebooks(course: Course, folder: Path) -> None:
     """The notebook version of each track (stubs in, public checks only), for Jupyter users."""
-    from .nbcells import notebook_json
+    from .nbcells import notebook_json, notebook_name
 
     for framework in course.frameworks:
-        name = f"{course.nbgrader.assignment}_{framework}.ipynb"
         data = notebook_json(course, framework, course.assignments, for_nbgrader=False)
-        write_atomic(folder / name, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+        write_atomic(folder / f"{notebook_name(course, framework)}.ipynb",
+                     json.dumps(data, indent=1, ensure_ascii=False) + "\n")
     for name in course.shared_files:  # the training cells import the toy language
         shutil.copy2(course.shared_source(name), folder / name)
 
