@@ -7,6 +7,7 @@ leaves the work to :mod:`coursepack.build` and :mod:`coursepack.grading`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -22,7 +23,7 @@ from . import checkstate
 from .config import load_course
 from .errors import CourseError
 from .grading import grade as run_grading
-from .render import print_report, pts
+from .render import grading_progress, print_report, pts
 from .results import WRITERS, to_json, write_atomic
 
 FRAMEWORK_CHOICE = click.Choice(["torch", "tf", "all"])
@@ -77,8 +78,10 @@ def check(ctx, tasks, framework, submission):
     folder = submission or course.assignments
     frameworks = course.resolve_frameworks(framework)
     digests = checkstate.snapshot(course, folder, frameworks)  # what is checked: the files as they are now
-    report, _ = run_grading(course, folder, frameworks=frameworks, mode="check", tasks=set(tasks) or None)
     console = _console()
+    with grading_progress(console) as progress:
+        report, _ = run_grading(course, folder, frameworks=frameworks, mode="check", tasks=set(tasks) or None,
+                                progress=progress)
     print_report(report, console)
     problem = checkstate.record(course, report, folder, digests)
     if problem:
@@ -142,9 +145,10 @@ def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume):
         from .autograder import detect_framework
 
         framework = detect_framework(course, path) if path.exists() else None
-    report, _ = run_grading(course, path, frameworks=course.resolve_frameworks(framework), mode="grade",
-                            student=student, tasks=set(tasks) or None)
     fmt = fmt or "table"
+    with grading_progress(_console()) if fmt == "table" else contextlib.nullcontext() as progress:
+        report, _ = run_grading(course, path, frameworks=course.resolve_frameworks(framework), mode="grade",
+                                student=student, tasks=set(tasks) or None, progress=progress)
     if fmt == "table":
         print_report(report, _console())
         if out:

@@ -22,6 +22,7 @@ import tempfile
 import time
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pytest
@@ -43,8 +44,9 @@ class GradingSession:
 
     def __init__(self, course: Course, submission: Path, frameworks: tuple[str, ...], mode: str,
                  tasks: set[str] | None = None, hide: list[Path] | None = None,
-                 pool: dict[str, Worker] | None = None):
+                 pool: dict[str, Worker] | None = None, progress: Callable[[str, dict], None] | None = None):
         assert mode in MODES
+        self._progress = progress
         self.course, self.submission, self.frameworks, self.mode = course, submission, frameworks, mode
         self.only_tasks = tasks
         self.hide = hide or []
@@ -154,6 +156,15 @@ class GradingSession:
             key = (dict(item.user_properties)["task"], self._framework_of(item))
             self._counts[key] = self._counts.get(key, 0) + 1
 
+    def pytest_collection_finish(self, session):
+        if self._progress:
+            self._progress("collected", {"total": len(session.items)})
+
+    def pytest_runtest_setup(self, item):
+        if self._progress:
+            self._progress("start", {"task": dict(item.user_properties)["task"], "framework": self._framework_of(item),
+                                     "test": item.name})
+
     def _framework_of(self, item) -> str:
         callspec = getattr(item, "callspec", None)
         if callspec and "framework" in callspec.params:
@@ -211,6 +222,9 @@ class GradingSession:
             name=name, task=task.id, framework=framework, visibility=visibility,
             passed=report.passed, score=max_score if report.passed else 0.0, max_score=max_score,
             message=message, seconds=round(report.duration, 3)))
+        if self._progress:
+            self._progress("done", {"task": task.id, "framework": framework, "test": item.name,
+                                    "passed": report.passed, "seconds": report.duration})
 
     @property
     def task_ids(self) -> set[str]:
@@ -247,8 +261,8 @@ def _check_recordings(course: Course, hidden: bool) -> None:
 
 def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode: str = "grade",
           tasks: set[str] | None = None, quiet: bool = True, student: str | None = None,
-          pool: dict[str, Worker] | None = None, hide: list[Path] | None = None
-          ) -> tuple[Report, GradingSession]:
+          pool: dict[str, Worker] | None = None, hide: list[Path] | None = None,
+          progress: Callable[[str, dict], None] | None = None) -> tuple[Report, GradingSession]:
     """Run the public (and, unless ``mode == 'check'``, hidden) tests on ``submission``.
 
     ``student``, when known, is who submitted: quiz answers drawn for anyone else score 0.
@@ -258,6 +272,9 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
 
     ``pool`` (framework -> :class:`Worker`) keeps workers warm across calls (batch
     grading); ``hide`` adds folders the worker must not see (the other submissions).
+    ``progress(event, info)`` hears ``"collected"`` (``total`` tests), then ``"start"``
+    and ``"done"`` of each test (``task``, ``framework``, ``test``; ``passed`` and
+    ``seconds`` when done), for a live view of a long run.
     """
     from .release import protected_changes, read_manifest, unpack_submission
 
@@ -267,7 +284,8 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
         try:
             manifest = unpack_submission(submission, unpacked)
             report, session = grade(course, unpacked, frameworks=frameworks, mode=mode, tasks=tasks, quiet=quiet,
-                                    student=student, pool=pool, hide=[*(hide or []), submission.parent])
+                                    student=student, pool=pool, hide=[*(hide or []), submission.parent],
+                                    progress=progress)
         finally:
             shutil.rmtree(unpacked, ignore_errors=True)
         report.submission = str(submission)
@@ -297,7 +315,7 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
     began = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="course-grade-"))
     hide = [course.root, Path(tempfile.gettempdir()), submission.parent, *(hide or [])]
-    session = GradingSession(course, submission, frameworks, mode, tasks, hide=hide, pool=pool)
+    session = GradingSession(course, submission, frameworks, mode, tasks, hide=hide, pool=pool, progress=progress)
     try:
         # Trusted copies of the test files: nothing from the submission is ever collected,
         # and no conftest.py or ini file near the submission can change the run.

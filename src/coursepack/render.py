@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -60,3 +63,40 @@ def print_report(report: Report, console: Console, *, details: bool = True) -> N
                       f"{hidden} hidden test(s) worth {pts(hidden_pts)} points run only when you are graded.")
     else:
         console.print(f"\nScore: {pts(earned)} / {pts(report.max_score)}")
+
+
+SLOW_TEST_SECONDS = 1.0  # a test that took longer gets its own line while a run goes on
+
+
+@contextmanager
+def grading_progress(console: Console):
+    """A live line while tests run: the task and test being run, how many are done, the
+    time so far; each slow test leaves a line with its duration.
+
+    Yields the ``progress`` callback of :func:`coursepack.grading.grade`, or None when
+    the console is not a terminal (a log or a CI job gets only the final table).
+    """
+    if not console.is_terminal:
+        yield None
+        return
+    # Bound to the terminal now: grading redirects sys.stdout while pytest runs.
+    console = Console(file=console.file, highlight=False, soft_wrap=True)
+    view = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=True)
+    bar = view.add_task("collecting the tests", total=None)
+
+    def progress(event: str, info: dict) -> None:
+        if event == "collected":
+            view.update(bar, total=info["total"],
+                        description="starting the process that runs your code (it imports the framework)")
+        elif event == "start":
+            view.update(bar, description=f"{info['task']} ({info['framework']}): {info['test']}")
+        elif event == "done":
+            view.advance(bar)
+            if info["seconds"] >= SLOW_TEST_SECONDS:
+                outcome = "passed" if info["passed"] else "failed"
+                view.console.print(Text(f"  {info['task']}: {info['test']} {outcome} in {info['seconds']:.1f} s",
+                                        style="dim"))
+
+    with view:
+        yield progress
