@@ -11,27 +11,30 @@ The language
 ------------
 Every sentence talks about one of ``NUM_TOPICS`` topics (animals, food,
 music, sport).  Each topic owns four adjectives, four nouns and four verbs;
-six determiners ("the", "a", ...) are shared by all topics.  A sentence has
-the shape ::
+six determiners ("the", "a", ...) are shared by all topics.  Every sentence
+has the same shape, nine tokens padded with ``[PAD]`` to ``MAX_LEN``::
 
-    [CLS] det (adj) noun verb det (adj) noun [SEP] [PAD] ...
+    [CLS] det adj noun verb det adj noun [SEP] [PAD]
 
-Each adjective is present with probability ``ADJECTIVE_PROB``, so a sentence
-has 7 to 9 tokens, padded with ``[PAD]`` to ``MAX_LEN``.  The determiners
-are drawn uniformly; the adjectives, nouns and verbs come from the sentence's
-topic, except that in the pretraining corpus each of them is replaced, with
-probability ``NOISE``, by a word of the same kind from another topic.  Example::
+The determiners are drawn uniformly; the adjectives, nouns and verbs are
+drawn from the sentence's topic.  Example::
 
-    [CLS] the furry cat chases every rabbit [SEP]
-    [CLS] one guitar strums a loud drum [SEP]
+    [CLS] the furry cat chases every wild rabbit [SEP]
+    [CLS] one loud guitar strums a tuned drum [SEP]
+
+The shape is fixed on purpose: a model learns in a few steps which kind of
+word each position holds, so the rest of its training goes into the part
+that needs attention, reading the topic from the other words.
 
 Why it is useful
 ----------------
 * Masked-language modelling: a masked content word can be guessed from the
-  others (they share the topic) and a masked slot's part of speech from its
-  position, so a model that reads context does far better than always
-  predicting the most frequent word (``the``, ``a``, ... each make up only
-  about 1/18 of the words).
+  others (they share the topic) and its part of speech from its position,
+  so a model that reads context does far better than always predicting the
+  most frequent word (``the``, ``a``, ... each make up only about 1/21 of
+  the words).  The best possible masked-token accuracy is about 0.23:
+  determiners are drawn at random (one chance in six), and a content word
+  can only be guessed up to its topic (one chance in four).
 * Transfer learning: ``make_classification_split`` asks for the topic of a
   sentence, with very few labelled examples.  The labelled training sentences
   only use the first ``LABELLED_WORDS_PER_SLOT`` adjectives, nouns and verbs
@@ -68,8 +71,7 @@ __all__ = [
     "WORDS_PER_SLOT",
     "LABELLED_WORDS_PER_SLOT",
     "MAX_LEN",
-    "NOISE",
-    "ADJECTIVE_PROB",
+    "SENTENCE_LEN",
     "VOCAB_SIZE",
     "vocabulary",
     "make_corpus",
@@ -120,8 +122,7 @@ WORDS_PER_SLOT = 4
 LABELLED_WORDS_PER_SLOT = 2
 
 MAX_LEN = 10
-NOISE = 0.1
-ADJECTIVE_PROB = 0.5
+SENTENCE_LEN = 9  # [CLS] det adj noun verb det adj noun [SEP]
 
 _ADJ, _NOUN, _VERB = 0, 1, 2
 
@@ -157,7 +158,7 @@ def _content_words(rng, word_topics, kind, low, high):
     return _CONTENT_IDS[word_topics, kind, index]
 
 
-def _sentences(rng, topics, low, high, noise):
+def _sentences(rng, topics, low, high):
     """Generate one padded sentence per entry of ``topics`` (vectorised).
 
     Content words are drawn among the words ``low .. high-1`` of each kind.
@@ -166,38 +167,19 @@ def _sentences(rng, topics, low, high, noise):
     """
     topics = np.asarray(topics, dtype=np.int64)
     n = topics.shape[0]
-    absent = -1
 
     def content(kind):
-        if noise > 0:
-            swap = rng.random(n) < noise
-            shift = rng.integers(1, NUM_TOPICS, size=n)
-            word_topics = np.where(swap, (topics + shift) % NUM_TOPICS, topics)
-        else:
-            word_topics = topics
-        return _content_words(rng, word_topics, kind, low, high)
+        return _content_words(rng, topics, kind, low, high)
 
     def determiner():
         return _DETERMINER_IDS[rng.integers(0, len(DETERMINERS), size=n)]
 
-    def optional_adjective():
-        words = content(_ADJ)
-        present = rng.random(n) < ADJECTIVE_PROB
-        return np.where(present, words, absent)
-
     columns = [np.full(n, CLS_ID, dtype=np.int64)]
-    columns += [determiner(), optional_adjective(), content(_NOUN), content(_VERB)]
-    columns += [determiner(), optional_adjective(), content(_NOUN)]
+    columns += [determiner(), content(_ADJ), content(_NOUN), content(_VERB)]
+    columns += [determiner(), content(_ADJ), content(_NOUN)]
     columns += [np.full(n, SEP_ID, dtype=np.int64)]
-    table = np.stack(columns, axis=1)  # (n, 9), absent adjectives = -1
-
-    # Move the absent slots to the end of each row (stable, keeps word order),
-    # then turn them into padding.
-    order = np.argsort(table == absent, axis=1, kind="stable")
-    table = np.take_along_axis(table, order, axis=1)
-    table[table == absent] = PAD_ID
     ids = np.full((n, MAX_LEN), PAD_ID, dtype=np.int64)
-    ids[:, : table.shape[1]] = table
+    ids[:, :SENTENCE_LEN] = np.stack(columns, axis=1)
     return ids
 
 
@@ -210,8 +192,7 @@ def _check_count(name, value):
 def make_corpus(n_sentences: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Generate an unlabelled pretraining corpus.
 
-    Each sentence gets a topic drawn uniformly; all words of all topics occur
-    (with ``NOISE`` topic swaps, see the module docstring).
+    Each sentence gets a topic drawn uniformly; all words of all topics occur.
 
     Args:
         n_sentences: number of sentences N.
@@ -226,7 +207,7 @@ def make_corpus(n_sentences: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     n = _check_count("n_sentences", n_sentences)
     rng = np.random.default_rng(seed)
     topics = rng.integers(0, NUM_TOPICS, size=n).astype(np.int64)
-    ids = _sentences(rng, topics, 0, WORDS_PER_SLOT, NOISE)
+    ids = _sentences(rng, topics, 0, WORDS_PER_SLOT)
     return ids, topics
 
 
@@ -235,8 +216,7 @@ def make_classification_split(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Generate the few-shot topic-classification task.
 
-    The label of a sentence is its topic (0 .. NUM_TOPICS-1).  These sentences
-    have no topic noise.  The training sentences only use the first
+    The label of a sentence is its topic (0 .. NUM_TOPICS-1).  The training sentences only use the first
     ``LABELLED_WORDS_PER_SLOT`` adjectives, nouns and verbs of every topic; the
     test sentences only use the others, so no adjective, noun or verb of the
     test set appears in the training set (only determiners are shared).
@@ -258,9 +238,9 @@ def make_classification_split(
     n_test = _check_count("n_test", n_test)
     rng = np.random.default_rng(seed)
     train_labels = rng.permutation(np.repeat(np.arange(NUM_TOPICS, dtype=np.int64), per_class))
-    train_ids = _sentences(rng, train_labels, 0, LABELLED_WORDS_PER_SLOT, noise=0.0)
+    train_ids = _sentences(rng, train_labels, 0, LABELLED_WORDS_PER_SLOT)
     test_labels = rng.permutation(np.arange(n_test, dtype=np.int64) % NUM_TOPICS)
-    test_ids = _sentences(rng, test_labels, LABELLED_WORDS_PER_SLOT, WORDS_PER_SLOT, noise=0.0)
+    test_ids = _sentences(rng, test_labels, LABELLED_WORDS_PER_SLOT, WORDS_PER_SLOT)
     return train_ids, train_labels, test_ids, test_labels
 
 

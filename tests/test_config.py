@@ -26,7 +26,7 @@ def test_the_shipped_course_loads(course):
     assert [t.id for t in course.tasks] == ["additive", "sdpa", "sinusoidal", "learned_position", "multihead",
                                            "encoder_block", "mini_bert", "mask_tokens", "pretraining"]
     assert course.total_points == 100
-    assert course.task("pretraining").time_limit == 180
+    assert course.task("pretraining").time_limit == 120
     assert course.task("sdpa").time_limit == 60          # the [limits] default
     assert course.task("multihead").module("torch") == "course_torch.multihead"
     assert course.nbgrader.assignment == "attention" and course.nbgrader.duedate.startswith("2026-12-18")

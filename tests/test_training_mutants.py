@@ -1,0 +1,71 @@
+"""Training that does not learn fails the pretraining experiment.
+
+Each mutant is the reference solution with one classic training-loop mistake. It is
+checked on the public experiment (``course check pretraining``): the mistake must cost
+the experiment test, and a diagnostic must say which figure fell short. The reference
+itself passing the same test is checked in test_grading.py and, over 20 seeds, by
+``bench/pretraining_margins.py``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from coursepack.grading import grade
+from submissions import edit, make_submission
+
+EXPERIMENT = "test_pretraining_learns_the_language_and_transfers"
+
+# name -> framework -> [(file, old, new)]
+MUTANTS = {
+    "MLM loss over every position": {
+        "torch": [("training.py", "loss = mlm_loss(model.mlm_logits(hidden), labels)",
+                   "loss = F.cross_entropy(model.mlm_logits(hidden).reshape(-1, vocab_size), batch.reshape(-1))")],
+        "tf": [("training.py", "loss = mlm_loss(model.mlm_logits(hidden), labels)",
+                "loss = mlm_loss(model.mlm_logits(hidden), tf.where(labels == IGNORE_INDEX, masked, labels))")],
+    },
+    "no optimiser step": {
+        "torch": [("training.py", "        optimizer.step()\n        losses.append(loss.item())\n    return losses\n"
+                   "    ### END SOLUTION\n\n\ndef finetune_classifier",
+                   "        losses.append(loss.item())\n    return losses\n    ### END SOLUTION\n\n\ndef finetune_classifier")],
+        "tf": [("training.py", "        optimizer.apply_gradients([(g, v) for g, v in zip(gradients, variables) if g is not None])\n"
+                "        return loss\n\n    losses = []\n    for _ in range(steps):\n        index = tf.argsort(generator.uniform([tf.shape(corpus)[0]]))",
+                "        return loss\n\n    losses = []\n    for _ in range(steps):\n        index = tf.argsort(generator.uniform([tf.shape(corpus)[0]]))")],
+    },
+    "fine-tuning labels ignored": {
+        "torch": [("training.py", "loss = F.cross_entropy(model.classify(hidden), labels[index])",
+                   "loss = F.cross_entropy(model.classify(hidden), torch.zeros_like(labels[index]))")],
+        "tf": [("training.py", "labels=batch_labels, logits=logits", "labels=tf.zeros_like(batch_labels), logits=logits")],
+    },
+    "fine-tuning never steps": {
+        "torch": [("training.py", "        optimizer.step()\n        losses.append(loss.item())\n    return losses\n"
+                   "    ### END SOLUTION\n\n\n# --- evaluation",
+                   "        losses.append(loss.item())\n    return losses\n    ### END SOLUTION\n\n\n# --- evaluation")],
+    },
+    "pretraining on unmasked text": {
+        "torch": [("training.py", "hidden = model(masked, key_mask=_key_mask(masked))",
+                   "hidden = model(batch, key_mask=_key_mask(batch))")],
+    },
+}
+
+
+def _cases():
+    for name, by_framework in MUTANTS.items():
+        for framework in by_framework:
+            marks = [pytest.mark.slow] if framework == "tf" else []
+            yield pytest.param(name, framework, marks=marks, id=f"{framework}-{name}")
+
+
+@pytest.mark.parametrize("name, framework", list(_cases()))
+def test_training_that_does_not_learn_fails_the_experiment(course, tmp_path, name, framework):
+    if framework == "tf":
+        pytest.importorskip("tensorflow")
+    submission = make_submission(course, tmp_path / "submission", framework=framework)
+    for filename, old, new in MUTANTS[name][framework]:
+        edit(submission / f"course_{framework}" / filename, old, new)
+    report, _ = grade(course, submission, frameworks=(framework,), mode="check", tasks={"pretraining"})
+    experiment = [t for t in report.tests if EXPERIMENT in t.name]
+    assert len(experiment) == 1, [t.name for t in report.tests]
+    assert not experiment[0].passed, f"{name!r} passed the pretraining experiment"
+    message = experiment[0].message
+    assert any(word in message for word in ("losses", "guesses", "classifies")), message
