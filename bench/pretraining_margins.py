@@ -45,12 +45,11 @@ def main() -> None:
                 seconds.append(time.perf_counter() - began)
                 problems = toyeval.experiment_problems(run)
                 failures += bool(problems)
-                need = max(2 * run.unigram_accuracy, run.unigram_accuracy + 0.1)
-                start, end = np.mean(run.losses[:20]), np.mean(run.losses[-20:])
-                rows.append((run.mlm_accuracy - need, run.pretrained_accuracy, run.scratch_accuracy,
-                             run.pretrained_accuracy - run.scratch_accuracy, end))
-                print(f"  {seed:2d}  {run.mlm_accuracy:.3f} ({need:.3f})  {run.unigram_accuracy:.3f}  "
-                      f"{run.pretrained_accuracy:.3f}  {run.scratch_accuracy:.3f}  {start:.2f} -> {end:.2f}  "
+                rows.append((run.mlm_accuracy - run.mlm_needed, run.pretrained_accuracy, run.scratch_accuracy,
+                             run.pretrained_accuracy - run.scratch_accuracy, run.loss_end))
+                print(f"  {seed:2d}  {run.mlm_accuracy:.3f} ({run.mlm_needed:.3f})  {run.unigram_accuracy:.3f}  "
+                      f"{run.pretrained_accuracy:.3f}  {run.scratch_accuracy:.3f}  "
+                      f"{run.loss_start:.2f} -> {run.loss_end:.2f}  "
                       f"{seconds[-1]:.1f}" + ("  FAILS: " + "; ".join(problems) if problems else ""))
         finally:
             session.close()

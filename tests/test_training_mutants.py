@@ -9,6 +9,8 @@ itself passing the same test is checked in test_grading.py and, over 20 seeds, b
 
 from __future__ import annotations
 
+import ast
+
 import pytest
 
 from coursepack.grading import grade
@@ -69,3 +71,21 @@ def test_training_that_does_not_learn_fails_the_experiment(course, tmp_path, nam
     assert not experiment[0].passed, f"{name!r} passed the pretraining experiment"
     message = experiment[0].message
     assert any(word in message for word in ("losses", "guesses", "classifies")), message
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+def test_the_test_runs_the_students_experiment_as_documented(course, framework):
+    """The sizes the grader uses are ``run_experiment``'s defaults, so the figures a student
+    sees from ``python -m course_<fw>.training`` are the ones the test judges."""
+    from coursepack import toyeval
+
+    source = (course.solutions / f"course_{framework}" / "training.py").read_text()
+    function = next(node for node in ast.parse(source).body
+                    if isinstance(node, ast.FunctionDef) and node.name == "run_experiment")
+    defaults = {arg.arg: ast.literal_eval(value)
+                for arg, value in zip(function.args.kwonlyargs, function.args.kw_defaults) if value is not None}
+    graded = {"n_corpus": toyeval.N_CORPUS, "n_train_per_class": toyeval.N_TRAIN_PER_CLASS, "n_test": toyeval.N_TEST,
+              **{f"pretrain_{k}": v for k, v in toyeval.PRETRAIN.items()},
+              **{f"finetune_{k}": v for k, v in toyeval.FINETUNE.items()},
+              **toyeval.MODEL}
+    assert {name: defaults[name] for name in graded} == graded

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .diagnose import GradingFailure
+from .testing import require
 
 IGNORE_INDEX = -100
 
@@ -95,6 +95,22 @@ class Experiment:
     scratch_accuracy: float  # the same fine-tuning from the same initial weights, no pretraining
     chance_accuracy: float
 
+    @property
+    def loss_start(self) -> float:
+        """Mean loss of the first 20 steps."""
+        return float(np.mean(self.losses[:20]))
+
+    @property
+    def loss_end(self) -> float:
+        """Mean loss of the last 20 steps."""
+        return float(np.mean(self.losses[-20:]))
+
+    @property
+    def mlm_needed(self) -> float:
+        """The masked-token accuracy a model that reads context must reach: clearly above
+        the baseline, and above the ~0.1 of a model that only knows each position's kind."""
+        return max(2 * self.unigram_accuracy, self.unigram_accuracy + 0.1)
+
 
 def run_experiment(judge, toylang, *, relabel_seed: int, data_seed: int) -> Experiment:
     """Run the student's pretraining and fine-tuning in the worker and score the results.
@@ -135,15 +151,15 @@ def run_experiment(judge, toylang, *, relabel_seed: int, data_seed: int) -> Expe
 
     mlm_shape = masked.shape + (toylang.VOCAB_SIZE,)
     class_shape = (len(test_ids), toylang.NUM_TOPICS)
-    _require(pretrained["mlm_logits"].shape == mlm_shape,
+    require(pretrained["mlm_logits"].shape == mlm_shape,
              f"mlm_logits must have shape {mlm_shape}, got {pretrained['mlm_logits'].shape}")
     for out in (pretrained, scratch):
-        _require(out["class_logits"].shape == class_shape,
+        require(out["class_logits"].shape == class_shape,
                  f"classify must return (B, num_classes) logits, here {class_shape}; got {out['class_logits'].shape}")
     losses = np.asarray(pretrained["losses"], dtype=np.float64).reshape(-1)
-    _require(losses.shape == (PRETRAIN["steps"],),
+    require(losses.shape == (PRETRAIN["steps"],),
              f"pretrain_mlm must return one loss per step ({PRETRAIN['steps']} floats), got {losses.size}")
-    _require(bool(np.all(np.isfinite(losses))), "pretrain_mlm returned a loss that is NaN or infinite")
+    require(bool(np.all(np.isfinite(losses))), "pretrain_mlm returned a loss that is NaN or infinite")
     return Experiment(
         losses=losses,
         mlm_accuracy=masked_accuracy(pretrained["mlm_logits"], labels),
@@ -156,16 +172,17 @@ def run_experiment(judge, toylang, *, relabel_seed: int, data_seed: int) -> Expe
 def experiment_problems(run: Experiment) -> list[str]:
     """Why ``run`` does not show what the lesson promises; empty when it does.
 
-    The thresholds leave room on both sides. Over 20 seeds of data and relabelling, in
-    both frameworks, the reference solutions reach a masked-token accuracy of 0.20 or
-    more (need: the baseline plus 0.1, about 0.15; a model that only learned which kind
-    of word each position holds gets about 0.1), a pretrained test accuracy of 0.75 or
-    more (need 0.6) against at most 0.5 from scratch; ``bench/pretraining_margins.py``
-    prints these figures. Training that does not learn stays near the baseline and
-    chance.
+    Over 20 seeds of data and relabelling (``bench/pretraining_margins.py``), the
+    PyTorch reference always passed: masked-token accuracy 0.19 or more (need: the
+    baseline plus 0.1, about 0.15; a model that only learned which kind of word each
+    position holds gets about 0.1), pretrained test accuracy 1.0, at most 0.36 from
+    scratch. The TensorFlow reference failed 2 of the 20: its attention learned to read
+    the context late (final loss 2.06 and 2.30 instead of about 1.6), and fine-tuning
+    then reached 0.55 and 0.48. The seeds the tests use pass in both frameworks.
+    Training that does not learn stays near the baseline and chance.
     """
     problems = []
-    start, end = float(np.mean(run.losses[:20])), float(np.mean(run.losses[-20:]))
+    start, end = run.loss_start, run.loss_end
     if not end <= start - 0.5:
         problems.append(f"the losses pretrain_mlm returned went from {start:.2f} (first 20 steps) to {end:.2f} "
                         f"(last 20): they should fall by at least 0.5 (about 3.1 to 1.6 is typical)")
@@ -174,7 +191,7 @@ def experiment_problems(run: Experiment) -> list[str]:
                         f"allows on this language (about 1.4: a determiner is one of six, a content word one of "
                         f"four of its topic): is the loss taken over every position instead of only the "
                         f"selected ones (label != IGNORE_INDEX)?")
-    need = max(2 * run.unigram_accuracy, run.unigram_accuracy + 0.1)
+    need = run.mlm_needed
     if not run.mlm_accuracy >= need:
         problems.append(f"after {len(run.losses)} steps of pretraining your model guesses {run.mlm_accuracy:.3f} of "
                         f"the held-out masked tokens, not clearly above always guessing the most frequent word "
@@ -185,8 +202,3 @@ def experiment_problems(run: Experiment) -> list[str]:
                         f"network trained from scratch {run.scratch_accuracy:.3f} (chance {run.chance_accuracy:.2f}); "
                         f"pretraining should reach 0.6 and beat scratch by at least 0.15")
     return problems
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise GradingFailure(message)
