@@ -18,6 +18,8 @@ English and Chinese::
     answer = 1                           # index | [indices] | true/false | number
     tolerance = 0.0                      # numeric only
     explanation = { en = "...", zh = "..." }
+    [questions.app]                      # optional: its wording for the quiz app
+    prompt = { en = "...", zh = "..." }  # (see coursepack.quiz.appform)
 
 A student's copy of a bank has no ``answer``: it carries ``answer_hash`` and the bank a
 ``salt`` instead (see :mod:`coursepack.quiz.keys`).
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import CourseError
+from .appform import AppForm, parse_app
 
 LANGS = ("en", "zh")
 TYPES = ("single", "multiple", "truefalse", "numeric")
@@ -53,7 +56,7 @@ CURRICULUM = {
 }
 _QUIZ_KEYS = {"id", "kind", "title", "salt"}
 _QUESTION_KEYS = {"id", "type", "section", "curriculum", "prompt", "options", "answer", "answer_hash",
-                  "tolerance", "explanation", "explanation_sealed"}
+                  "tolerance", "explanation", "explanation_sealed", "app"}
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class Question:
     tolerance: float = 0.0
     curriculum: str | None = None
     explanation_sealed: dict[str, str] | None = None
+    app: AppForm | None = None       # how the quiz app shows it; None: as in the bank
 
     @property
     def option_count(self) -> int:
@@ -187,10 +191,12 @@ def parse_bank(raw: dict, path: Path) -> Bank:
             fail(where, "tolerance is only for numeric questions", "remove it")
         if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or tolerance < 0:
             fail(where, f"tolerance = {tolerance!r}", "use a number >= 0")
+        app = parse_app(item.get("app"), qtype=qtype, n_options=len(options.get("en", [])), answer=answer,
+                        where=where, fail=fail, texts=_texts)
         questions.append(Question(id=qid, type=qtype, section=section, prompt=prompt, explanation=explanation,
                                   options={k: list(v) for k, v in options.items()}, answer=answer,
                                   answer_hash=answer_hash, tolerance=float(tolerance), curriculum=curriculum,
-                                  explanation_sealed=item.get("explanation_sealed")))
+                                  explanation_sealed=item.get("explanation_sealed"), app=app))
     salt = quiz.get("salt")
     if any(q.answer_hash for q in questions) and not salt:
         fail("[quiz]", "answer hashes need the bank's salt", "rebuild the student copy with `course quiz publish`")
