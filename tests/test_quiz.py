@@ -15,7 +15,7 @@ from coursepack.errors import CourseError
 from coursepack.grading import grade
 from coursepack.quiz.bank import CURRICULUM, SECTIONS, load_bank, parse_bank
 from coursepack.quiz.draw import Drawn, draw
-from coursepack.quiz.export import to_gift, to_quiz_app
+from coursepack.quiz.export import to_gift
 from coursepack.quiz.grading import reference_answers
 from coursepack.quiz.keys import explanation, is_correct
 from coursepack.quiz.publish import student_copy
@@ -140,27 +140,7 @@ def test_post_lecture_copy_has_no_answers_or_explanations(banks):
 
 # -- exports ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_quiz_app_export_matches_the_curriculum_shape(banks, lang, repo):
-    data = json.loads(to_quiz_app(list(banks.values()), lang))
-    reference = json.loads((repo.parent / "shared/reference/quiz-app-lesson-18.en.json").read_text()) \
-        if (repo.parent / "shared/reference").is_dir() else None
-    assert isinstance(data, list) and len(data) == 1
-    top = data[0]
-    assert set(top) == {"title", "complete", "error", "quizzes"}
-    if reference:
-        assert set(top) == set(reference[0])
-        assert set(top["quizzes"][0]) == set(reference[0]["quizzes"][0])
-    assert [q["id"] for q in top["quizzes"]] == [118, 218]
-    for quiz in top["quizzes"]:
-        assert set(quiz) == {"id", "title", "quiz"}
-        assert len(quiz["quiz"]) == len(banks["pre" if quiz["id"] == 118 else "post"].questions)
-        for item in quiz["quiz"]:
-            assert set(item) == {"questionText", "answerOptions"}
-            assert len(item["answerOptions"]) >= 2
-            assert sum(o["isCorrect"] for o in item["answerOptions"]) == 1
-            assert all(set(o) == {"answerText", "isCorrect"} and o["answerText"] for o in item["answerOptions"])
-
+# The quiz-app export has its own specification: tests/test_quiz_app.py.
 
 def test_gift_export_has_one_block_per_question(banks):
     gift = to_gift(list(banks.values()), "en")

@@ -556,12 +556,19 @@ def publish_quiz(ctx, out):
 @click.option("--format", "fmt", type=click.Choice(["quiz-app", "gift"]), required=True)
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="File to write (default: stdout).")
+@click.option("--questions", default=None, metavar="N|all",
+              help="quiz-app: questions per quiz (default 3, what the app as shipped shows; all for an app "
+                   "that counts them).")
+@click.option("--app-dir", type=click.Path(path_type=Path), default=None,
+              help="quiz-app: write both languages into this checkout of the quiz app and wire zh in.")
 @click.pass_context
 @friendly
-def export_quiz(ctx, fmt, lang, out):
+def export_quiz(ctx, fmt, lang, out, questions, app_dir):
     """Export both banks: the curriculum quiz app's JSON or Moodle GIFT."""
-    from .quiz.bank import load_bank
-    from .quiz.export import to_gift, to_quiz_app
+    from .quiz.appdir import install
+    from .quiz.bank import LANGS, load_bank
+    from .quiz.export import to_gift
+    from .quiz.quizapp import parse_questions, to_quiz_app
 
     course = _course(ctx.find_root())
     banks = [load_bank(c.bank) for c in course.quizzes.values()]
@@ -569,7 +576,23 @@ def export_quiz(ctx, fmt, lang, out):
         if not bank.has_answers:
             raise CourseError("exports need the instructor's bank with answers", path=bank.path,
                               fix="run this in the instructor's copy of the course")
-    text = (to_quiz_app if fmt == "quiz-app" else to_gift)(banks, lang)
+    if fmt == "gift" and (questions or app_dir):
+        raise CourseError("--questions and --app-dir are for the quiz app; GIFT holds every question",
+                          fix="leave them out, or use --format quiz-app")
+    if app_dir and out:
+        raise CourseError("--app-dir writes into the app, --out writes one file: use one at a time",
+                          path=out, fix="leave out --out (or --app-dir)")
+    if fmt == "quiz-app":
+        count = parse_questions(questions)
+        if app_dir:
+            changed = install(app_dir, {lang: to_quiz_app(banks, lang, count) for lang in LANGS})
+            for path in changed:
+                click.echo(f"wrote {path}", err=True)
+            click.echo(f"{app_dir}: {len(changed)} file(s) changed" if changed else f"{app_dir}: up to date", err=True)
+            return
+        text = to_quiz_app(banks, lang, count)
+    else:
+        text = to_gift(banks, lang)
     if out:
         write_atomic(out, text)
         click.echo(f"wrote {out}", err=True)
