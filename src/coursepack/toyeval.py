@@ -63,10 +63,11 @@ def class_accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
 # the experiment sees the figures the test sees. They are chosen so that the experiment
 # shows its effect in about a second on one CPU core: the toy language has a fixed
 # shape, so the model knows each position's kind of word after a few steps, and
-# attention learns to read the topic from the context within about 100 steps.
+# attention, with weights initialised at BERT's scale for this width (``INIT_STD``),
+# learns to read the topic from the context within 30 to 70 steps of the 100.
 
 MODEL = dict(d_model=32, num_heads=2, d_ff=64, num_layers=1, dropout=0.0)
-PRETRAIN = dict(steps=150, batch_size=128, lr=1e-2)
+PRETRAIN = dict(steps=100, batch_size=128, lr=1e-2)
 FINETUNE = dict(steps=40, batch_size=16, lr=3e-3)
 N_CORPUS = 5000
 N_MASKED_EVAL = 1000
@@ -172,20 +173,19 @@ def run_experiment(judge, toylang, *, relabel_seed: int, data_seed: int) -> Expe
 def experiment_problems(run: Experiment) -> list[str]:
     """Why ``run`` does not show what the lesson promises; empty when it does.
 
-    Over 20 seeds of data and relabelling (``bench/pretraining_margins.py``), the
-    PyTorch reference always passed: masked-token accuracy 0.19 or more (need: the
-    baseline plus 0.1, about 0.15; a model that only learned which kind of word each
-    position holds gets about 0.1), pretrained test accuracy 1.0, at most 0.36 from
-    scratch. The TensorFlow reference failed 2 of the 20: its attention learned to read
-    the context late (final loss 2.06 and 2.30 instead of about 1.6), and fine-tuning
-    then reached 0.55 and 0.48. The seeds the tests use pass in both frameworks.
-    Training that does not learn stays near the baseline and chance.
+    Over 20 seeds of data and relabelling (``bench/pretraining_margins.py``), both
+    references always passed. PyTorch: masked-token accuracy at least 0.055 above
+    its threshold (the baseline plus 0.1, about 0.15; a model that only learned which
+    kind of word each position holds gets about 0.1), pretrained test accuracy 1.0,
+    at most 0.36 from scratch. TensorFlow: at least 0.061 above the threshold,
+    pretrained 0.90 or more, at most 0.47 from scratch. Training that does not learn
+    stays near the baseline and chance (``tests/test_training_mutants.py``).
     """
     problems = []
     start, end = run.loss_start, run.loss_end
     if not end <= start - 0.5:
         problems.append(f"the losses pretrain_mlm returned went from {start:.2f} (first 20 steps) to {end:.2f} "
-                        f"(last 20): they should fall by at least 0.5 (about 3.1 to 1.6 is typical)")
+                        f"(last 20): they should fall by at least 0.5 (about 3.2 to 1.6 is typical)")
     if end < LOSS_FLOOR:
         problems.append(f"the losses pretrain_mlm returned end at {end:.2f}, below what guessing hidden words "
                         f"allows on this language (about 1.4: a determiner is one of six, a content word one of "
