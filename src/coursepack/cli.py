@@ -261,6 +261,34 @@ def release(ctx, out):
     click.echo(f"wrote {folder} and {archive}; scanned: no solution, hidden test or post-quiz key inside")
 
 
+@main.command()
+@click.argument("kind", type=click.Choice(["alignment", "attention", "positional", "pretraining", "all"]))
+@click.option("--framework", type=FRAMEWORK_CHOICE, default=None,
+              help="Track to plot (default: [course] framework in course.toml).")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("plots"), show_default=True,
+              help="Folder for the PNG files (one subfolder per track).")
+@click.option("--path", "submission", type=click.Path(path_type=Path), default=None,
+              help="Folder with your work (default: the course's assignments/).")
+@click.option("--checkpoint", type=click.Choice(["student", "reference"]), default="student", show_default=True,
+              help="attention: your pretrained weights, or the course's reference weights in your MiniBert.")
+@click.pass_context
+@friendly
+def plot(ctx, kind, framework, out, submission, checkpoint):
+    """Draw what your own code computes: alignment, attention, positions, pretraining.
+
+    Your modules run in the sandboxed worker as in `course check`; the pictures are
+    PNG files, with a short summary (and a heat map when this is a terminal).
+    """
+    from .plots.run import KINDS, make_plots, show
+
+    course = _course(ctx)
+    console = _console()
+    kinds = KINDS if kind == "all" else (kind,)
+    for fw in course.resolve_frameworks(framework):
+        make_plots(course, submission or course.assignments, fw, kinds, out, checkpoint,
+                   on_done=lambda item: show(item, console, heat_maps=console.is_terminal))
+
+
 @main.command("build")
 @click.option("--check", "check_only", is_flag=True,
               help="Change nothing; exit 1 and list the files that have drifted from solutions/.")

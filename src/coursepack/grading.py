@@ -83,11 +83,14 @@ class GradingSession:
             worker = Worker(
                 framework=framework, submission=self.submission,
                 packages=self.course.package_dirs(framework),
-                shared_files={n: self.course.shared_source(n) for n in self.course.shared_files},
-                hide=self.hide, memory_mb=self.course.memory_mb)
+                shared_files=self.worker_files(framework), hide=self.hide, memory_mb=self.course.memory_mb)
             self._workers[framework] = worker
         worker.load(self.submission)
         return worker.call(request, arrays, timeout)
+
+    def worker_files(self, framework: str) -> dict[str, Path]:
+        """The trusted files copied in beside the submission (``course.toml``'s shared files)."""
+        return {n: self.course.shared_source(n) for n in self.course.shared_files}
 
     def shared_module(self, name: str):
         """Import a trusted shared file (e.g. toylang) into the grader, once."""
