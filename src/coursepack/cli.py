@@ -289,6 +289,28 @@ def plot(ctx, kind, framework, out, submission, checkpoint):
                    on_done=lambda item: show(item, console, heat_maps=console.is_terminal))
 
 
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path), default=Path("report.html"), show_default=True,
+              help="The HTML file to write (one file, the pictures inside).")
+@click.option("--framework", type=FRAMEWORK_CHOICE, default=None,
+              help="Track to report on (default: [course] framework in course.toml).")
+@click.option("--path", "submission", type=click.Path(path_type=Path), default=None,
+              help="Folder with your work (default: the course's assignments/).")
+@click.pass_context
+@friendly
+def report(ctx, out, framework, submission):
+    """One HTML page to open in a browser: your checks, what to fix, and the plots."""
+    from .plots.report import write_report
+
+    course = _course(ctx)
+    console = _console()
+    with grading_progress(console) as progress:
+        result = write_report(course, submission or course.assignments, course.resolve_frameworks(framework), out,
+                              progress=progress)
+    console.print(Text(f"{pts(result.score)} / {pts(result.max_score)} points from the public tests; "
+                       f"report written to {out}"))
+
+
 @main.command("build")
 @click.option("--check", "check_only", is_flag=True,
               help="Change nothing; exit 1 and list the files that have drifted from solutions/.")

@@ -1,0 +1,56 @@
+"""``course report``: one self-contained HTML page with the checks and the plots.
+
+The page is the template ``templates/report.html.j2`` (Jinja2, HTML-escaped), filled
+with a :class:`~coursepack.results.Report` of the public tests and the plots of
+:mod:`.run`, each PNG embedded as a ``data:`` URI: the file can be mailed or handed
+back as feedback and opens anywhere without its folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import tempfile
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from ..config import Course
+from ..render import pts
+from ..results import Report, write_atomic
+from .run import KINDS, Drawn, make_plots
+
+TEMPLATE = "report.html.j2"
+
+
+def data_uri(png: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
+
+
+def render(course: Course, report: Report, drawn: list[Drawn]) -> str:
+    """The HTML page for ``report`` (public tests) and the plots ``drawn``."""
+    env = Environment(loader=PackageLoader("coursepack.plots", "templates"), autoescape=select_autoescape(["j2"]))
+    plots = [{"kind": d.kind, "framework": d.framework, "seconds": d.seconds, "summary": d.summary,
+              "problem": d.problem, "image": data_uri(d.path) if d.path else ""} for d in drawn]
+    tasks = [{"id": t.id, "title": t.title, "framework": t.framework, "score": pts(t.score),
+              "max_score": pts(t.max_score), "passed": t.passed, "failed": t.failed,
+              "hidden_not_run": t.hidden_not_run} for t in report.tasks]
+    return env.get_template(TEMPLATE).render(
+        title=course.title, points=pts(report.score), max_points=pts(report.max_score),
+        frameworks=", ".join(report.frameworks), created=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        tasks=tasks, failures=[t for t in report.tests if not t.passed], errors=report.errors, plots=plots)
+
+
+def write_report(course: Course, submission: Path, frameworks: tuple[str, ...], out: Path,
+                 progress=None, on_plot=None) -> Report:
+    """Check ``submission`` with the public tests, draw every plot, write the page to ``out``."""
+    from ..grading import grade
+
+    report, _ = grade(course, submission, frameworks=frameworks, mode="check", progress=progress)
+    drawn = []
+    with tempfile.TemporaryDirectory(prefix="course-report-") as folder:
+        for framework in frameworks:
+            drawn += make_plots(course, submission, framework, KINDS, Path(folder), on_done=on_plot)
+        page = render(course, report, drawn)
+    write_atomic(Path(out), page)
+    return report
