@@ -14,8 +14,7 @@ yet" message naming the task; nothing here changes a grade.
 from __future__ import annotations
 
 import tempfile
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -95,7 +94,7 @@ class PlotData:
     course: Course
     submission: Path
     framework: str
-    timings: dict[str, float] = field(default_factory=dict)
+    fine_tune_too: bool = False  # pretraining will be plotted: fine-tune in the same run
 
     def __post_init__(self):
         # The worker sees what it sees in grading: the submission's copy, nothing of the course.
@@ -175,6 +174,7 @@ class PlotData:
         """
         if self._bundle is not None and (not finetune or "class_logits" in self._bundle):
             return self._bundle
+        finetune = finetune or self.fine_tune_too
         toylang = self._toylang()
         corpus = toylang.make_corpus(toyeval.N_CORPUS, seed=DATA_SEED)[0]
         masked, labels = toyeval.masked_eval_set(toylang, toyeval.N_MASKED_EVAL, seed=DATA_SEED + 1)
@@ -339,10 +339,3 @@ def make_reference_checkpoint(course: Course, out: Path, framework: str = "torch
     np.savez_compressed(out, **{name: np.asarray(out_arrays[name], dtype=np.float32) for name in names})
     return out
 
-
-def timed(timings: dict, kind: str, fn, *args, **kwargs):
-    began = time.monotonic()
-    try:
-        return fn(*args, **kwargs)
-    finally:
-        timings[kind] = round(time.monotonic() - began, 1)

@@ -87,7 +87,7 @@ def make_plots(course: Course, submission: Path, framework: str, kinds: tuple[st
     ``on_done(drawn)`` hears about each kind as soon as it is finished.
     """
     out = Path(out)
-    data = PlotData(course, submission, framework)
+    data = PlotData(course, submission, framework, fine_tune_too="pretraining" in kinds)
     drawn = []
     try:
         for kind in kinds:

@@ -34,5 +34,7 @@ def heat_map(matrix: np.ndarray, rows: list[str], cols: list[str], title: str, v
         table.add_row(Text(label + " ", style="bold"), line)
     header = Text("".join(f"{j:^3}" for j in range(len(cols))), style="dim")
     table.add_row("", header)
+    if cols == [str(j) for j in range(len(cols))]:
+        return Group(table)  # the columns are numbered already
     legend = Text("columns: " + "  ".join(f"{j} {c}" for j, c in enumerate(cols)), style="dim")
     return Group(table, legend)
