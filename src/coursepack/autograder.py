@@ -25,7 +25,8 @@ from . import build
 from .config import Course
 from .errors import CourseError
 from .release import PACKAGE_ROOT, declared_framework, read_manifest
-from .results import Report, to_gradescope, to_junit, to_markdown, write_atomic
+from .lms.junit import to_junit
+from .results import Report, to_gradescope, to_markdown, write_atomic
 
 HIDDEN_CHOICES = ("name-and-points", "after_due_date", "after_published", "hidden")
 

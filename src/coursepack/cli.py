@@ -24,7 +24,10 @@ from .config import load_course
 from .errors import CourseError
 from .grading import grade as run_grading
 from .render import grading_progress, print_report, pts
+from .lms.junit import to_junit
 from .results import WRITERS, to_json, write_atomic
+
+FORMATS = {**WRITERS, "junit": to_junit}
 
 FRAMEWORK_CHOICE = click.Choice(["torch", "tf", "all"])
 
@@ -94,7 +97,7 @@ def check(ctx, tasks, framework, submission):
 @click.option("--framework", type=FRAMEWORK_CHOICE, default=None,
               help="Track to grade (default: the track a submission's manifest names, "
                    "else [course] framework in course.toml).")
-@click.option("--format", "fmt", type=click.Choice(["table", *WRITERS]), default=None,
+@click.option("--format", "fmt", type=click.Choice(["table", *FORMATS]), default=None,
               help="One submission: table (terminal), gradescope (results.json), junit (XML), csv, "
                    "json or markdown (student feedback).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
@@ -154,7 +157,7 @@ def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume):
         if out:
             write_atomic(out, to_json(report))
         return
-    text = WRITERS[fmt](report)
+    text = FORMATS[fmt](report)
     if out:
         write_atomic(out, text)
         click.echo(f"{pts(report.score)} / {pts(report.max_score)} points written to {out}", err=True)

@@ -2,7 +2,7 @@
 
 A :class:`Report` holds one :class:`TestResult` per test run (task, framework,
 visibility, score, message) plus what was not run. Every output format (the terminal
-table, Gradescope's ``results.json``, JUnit XML, CSV) is a view of the same report,
+table, Gradescope's ``results.json``, CSV; JUnit XML in :mod:`coursepack.lms.junit`) is a view of the same report,
 written atomically so a killed run never leaves half a file.
 """
 
@@ -16,7 +16,6 @@ import tempfile
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
 
 
 @dataclass
@@ -57,7 +56,9 @@ class Report:
     errors: list[str] = field(default_factory=list)   # problems outside any one test
     seconds: float = 0.0
     worker_peak_mb: float = 0.0                # largest memory of a process running student code
-    student: str | None = None                 # who submitted, when known (--student, manifest)
+    student: str | None = None                 # whose quiz draw was graded (the submitter, when known)
+    identity_source: str = ""                  # where ``student`` came from (platform, roster, or declared)
+    declared_student: str | None = None        # the id the submission's manifest declares (a cross-check)
 
     @property
     def score(self) -> float:
@@ -149,39 +150,6 @@ def to_gradescope(report: Report, hidden: str = "after_published") -> str:
     }, indent=2) + "\n"
 
 
-_CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
-
-
-def _xml_text(text: str) -> str:
-    """Student messages may hold characters XML 1.0 forbids: drop them."""
-    return text.translate(_CONTROL)
-
-
-def to_junit(report: Report) -> str:
-    failures = sum(not t.passed for t in report.tests)
-    lines = ['<?xml version="1.0" encoding="utf-8"?>',
-             f'<testsuites name={quoteattr(report.course)} tests="{len(report.tests)}" failures="{failures}">',
-             f'  <testsuite name={quoteattr(report.submission)} tests="{len(report.tests)}" '
-             f'failures="{failures}" time="{report.seconds:.3f}">',
-             '    <properties>',
-             f'      <property name="isolation" value={quoteattr(report.isolation)}/>',
-             f'      <property name="score" value="{report.score}"/>',
-             f'      <property name="max_score" value="{report.max_score}"/>',
-             '    </properties>']
-    for t in report.tests:
-        attrs = (f'classname={quoteattr(f"{t.framework}.{t.task}")} name={quoteattr(t.name)} '
-                 f'time="{t.seconds:.3f}"')
-        if t.passed:
-            lines.append(f"    <testcase {attrs}/>")
-        else:
-            lines.append(f"    <testcase {attrs}>")
-            message = _xml_text(t.message)
-            lines.append(f"      <failure message={quoteattr(message[:500])}>{escape(message)}</failure>")
-            lines.append("    </testcase>")
-    lines += ["  </testsuite>", "</testsuites>", ""]
-    return "\n".join(lines)
-
-
 def to_csv(report: Report) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
@@ -228,5 +196,5 @@ def to_json(report: Report) -> str:
     return json.dumps(report.to_dict(), indent=2) + "\n"
 
 
-WRITERS = {"gradescope": to_gradescope, "junit": to_junit, "csv": to_csv, "json": to_json,
-           "markdown": to_markdown}
+WRITERS = {"gradescope": to_gradescope, "csv": to_csv, "json": to_json, "markdown": to_markdown}
+# JUnit XML is written by :mod:`coursepack.lms.junit`.
