@@ -166,34 +166,45 @@ def test_github_workflow_steps_run_as_a_script(course, course_copy, release, tmp
     proc = run_course("--course", str(course_copy / "course.toml"), "autograder", "github")
     assert proc.returncode == 0, proc.stderr
     workflow = yaml.safe_load((course_copy / ".github/workflows/grade-submissions.yml").read_text())
-    (course_copy / "roster.txt").write_text("# the class\nalice/attention\n\nbob/attention\n")
+    roster = (course_copy / "roster.txt").read_text()  # as generated: comments only, then the class
+    (course_copy / "roster.txt").write_text(roster + "alice/attention  reference  # has the reference's quiz answers\n\n"
+                                            "bob/attention,bob@example.org\n")
     student = course_copy / "submission"
     shutil.copytree(release, student)
     shutil.copy2(course.solutions / "course_torch" / "attention.py", student / "assignments/course_torch/attention.py")
+    shutil.copytree(course.solutions / "quiz_answers", student / "assignments" / "quiz_answers")
     (course_copy / ".venv").symlink_to(Path(sys.prefix))
+    shutil.copytree(REPO / "src", course_copy / "src")  # the instructor's repository holds the package
     files = {k: tmp_path / k for k in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_ENV")}
     for path in files.values():
         path.write_text("")
     env = {**os.environ, **{k: str(v) for k, v in files.items()}}
 
     ran = []
-    for job in ("roster", "grade"):
+    matrix = {"matrix.repo": "alice/attention", "matrix.student": "reference", "matrix.line": "12"}
+    for job in ("roster", "grade-1"):
         for step in workflow["jobs"][job]["steps"]:
             if "run" not in step or step["name"] == "Install the course tools":
                 continue
             script = _expand(step["run"], {})
-            step_env = {k: _expand(str(v), {"matrix.repo": "alice/attention"}) for k, v in step.get("env", {}).items()}
+            step_env = {k: _expand(str(v), matrix) for k, v in step.get("env", {}).items()}
             result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=course_copy,
                                     env={**env, **step_env}, capture_output=True, text=True, timeout=600)
             assert result.returncode == 0, (step["name"], result.stderr)
             ran.append(step["name"])
     assert ran == ["Read the roster", "Grade"]
 
-    assert files["GITHUB_OUTPUT"].read_text().strip() == 'repos=["alice/attention", "bob/attention"]'
+    outputs = dict(line.split("=", 1) for line in files["GITHUB_OUTPUT"].read_text().splitlines())
+    assert outputs["count"] == "2" and [outputs[f"part{i}"] for i in (2, 3, 4)] == ["[]"] * 3
+    lines = len(roster.splitlines())
+    assert json.loads(outputs["part1"]) == [{"repo": "alice/attention", "student": "reference", "line": lines + 1},
+                                            {"repo": "bob/attention", "student": "bob@example.org", "line": lines + 3}]
     suite = ET.parse(course_copy / "results" / "alice__attention.xml").getroot().find("testsuite")
-    assert suite.get("name") == "alice/attention"
+    assert "reference" in suite.get("name") and "torch track" in suite.get("name")
     properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
-    assert float(properties["score"]) == pytest.approx(9 + 14)  # attention.py solved, nothing else
+    quiz_points = sum(c.points for c in course.quizzes.values())
+    assert float(properties["score"]) == pytest.approx(9 + 14 + quiz_points)  # attention.py solved, the quizzes
+    assert properties["student"] == "reference" and properties["identity_source"].startswith("roster.txt line 12")
     assert int(suite.get("failures")) > 0
     summary = files["GITHUB_STEP_SUMMARY"].read_text()
     assert "# Feedback: alice/attention" in summary

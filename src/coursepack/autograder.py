@@ -24,137 +24,42 @@ from pathlib import Path
 from . import build
 from .config import Course
 from .errors import CourseError
+from .lms.identity import Identity
 from .release import PACKAGE_ROOT, declared_framework, read_manifest
 from .lms.junit import to_junit
 from .results import Report, to_gradescope, to_markdown, write_atomic
 
 HIDDEN_CHOICES = ("name-and-points", "after_due_date", "after_published", "hidden")
 
-GRADESCOPE_SETUP = """\
-#!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder image.
-# AUTOGRADER_ROOT exists for local trials (the venv goes into ROOT/source/.venv).
-set -euo pipefail
-cd "${{AUTOGRADER_ROOT:-/autograder}}/source"
-PYTHON=""
-for candidate in python3.13 python3.12 python3.11 python3; do
-  if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
-    PYTHON="$candidate"; break
-  fi
-done
-if [ -z "$PYTHON" ]; then  # Ubuntu 22.04 images ship Python 3.10
-  apt-get update
-  apt-get install -y software-properties-common
-  add-apt-repository -y ppa:deadsnakes/ppa
-  apt-get update
-  apt-get install -y python3.11 python3.11-venv
-  PYTHON=python3.11
-fi
-apt-get install -y util-linux >/dev/null 2>&1 || true   # unshare and setpriv for the sandbox
-PYTHON="$PYTHON" COURSE_EXTRAS="{extras}" bash scripts/setup.sh
-# Hidden tests, their expected values and the quiz keys: readable by root (the grader)
-# only, never by the unprivileged user that runs student code.
-chmod -R go-rwx autograder quizzes
-"""
-
-GRADESCOPE_RUN = """\
-#!/usr/bin/env bash
-# Gradescope runs this once per submission. AUTOGRADER_ROOT exists for local trials.
-ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
-mkdir -p "$ROOT/results"
-cd "$ROOT/source"
-if ! .venv/bin/course --course course.toml autograder run "$ROOT/submission" \\
-    --format gradescope --out "$ROOT/results/results.json" --hidden {hidden}; then
-  if [ ! -s "$ROOT/results/results.json" ]; then
-    printf '%s\\n' '{{"score": 0, "output": "The autograder could not start; please tell your instructor.", "tests": []}}' \\
-      > "$ROOT/results/results.json"
-  fi
-fi
-exit 0
-"""
+#: A GitHub Actions matrix holds at most this many jobs; bigger classes are split over jobs.
+MATRIX_LIMIT = 256
 
 
-GITHUB_WORKFLOW = r"""# Instructor-side grading of student repositories, one job per submission.
-# This repository is the instructor's copy of the course (keep it private): the hidden
-# tests live here and never in a student repository. List the repositories to grade in
-# roster.txt (owner/name per line) and store a token that can read them as the secret
-# COURSE_READ_TOKEN. Each job writes JUnit XML (an artifact) and a table in the job summary.
-name: grade submissions
-on:
-  workflow_dispatch:
-jobs:
-  roster:
-    runs-on: ubuntu-latest
-    outputs:
-      repos: ${{ steps.read.outputs.repos }}
-    steps:
-      - uses: actions/checkout@v4
-        with:
-          persist-credentials: false
-      - name: Read the roster
-        id: read
-        run: |
-          python3 - >> "$GITHUB_OUTPUT" <<'PY'
-          import json
-          lines = [line.strip() for line in open("roster.txt", encoding="utf-8")]
-          print("repos=" + json.dumps([line for line in lines if line and not line.startswith("#")]))
-          PY
-  grade:
-    needs: roster
-    runs-on: ubuntu-latest
-    timeout-minutes: 30
-    strategy:
-      fail-fast: false
-      max-parallel: 20
-      matrix:
-        repo: ${{ fromJSON(needs.roster.outputs.repos) }}
-    steps:
-      - uses: actions/checkout@v4
-        with:
-          persist-credentials: false    # no token left on disk for student code to read
-      - uses: actions/checkout@v4
-        with:
-          repository: ${{ matrix.repo }}
-          token: ${{ secrets.COURSE_READ_TOKEN }}
-          path: submission
-          persist-credentials: false
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.11"
-      - name: Install the course tools
-        run: COURSE_EXTRAS={extras} bash scripts/setup.sh
-      - name: Grade
-        env:
-          STUDENT_REPO: ${{ matrix.repo }}
-        run: |
-          name="${STUDENT_REPO//\//__}"
-          mkdir -p results
-          # As root the sandbox adds namespaces and the nobody user; hosted runners allow sudo.
-          SUDO=""
-          if [ "$(id -u)" != 0 ] && sudo -n true 2>/dev/null; then SUDO="sudo -n --preserve-env=GITHUB_STEP_SUMMARY"; fi
-          $SUDO .venv/bin/course autograder run submission --label "$STUDENT_REPO" --format junit \
-            --out "results/$name.xml" --summary "$GITHUB_STEP_SUMMARY"
-      - uses: actions/upload-artifact@v4
-        if: always()
-        with:
-          name: results-${{ strategy.job-index }}
-          path: results/
-"""
+def github_workflow(course: Course, max_repos: int = 1024) -> str:
+    """The instructors' grading workflow, with enough grading jobs for ``max_repos`` repositories."""
+    from .lms.templating import render
 
-ROSTER_TEMPLATE = """\
-# One student repository per line (owner/name); lines starting with # are ignored.
-"""
+    if max_repos < 1:
+        raise CourseError(f"--max-repos must be at least 1, not {max_repos}", fix="pass the size of the class")
+    parts = -(-max_repos // MATRIX_LIMIT)
+    extras = ",".join(course.frameworks)
+    outputs = "".join(f"      part{i}: ${{{{ steps.read.outputs.part{i} }}}}\n" for i in range(1, parts + 1))
+    jobs = "\n".join(render("github/grade-job.yml", part=str(i), extras=extras) for i in range(1, parts + 1))
+    return render("github/grade-submissions.yml", parts=str(parts), part_outputs=outputs.rstrip("\n"),
+                  grade_jobs=jobs.rstrip("\n"))
 
 
-def write_github_workflow(course: Course, out: Path) -> list[Path]:
+def write_github_workflow(course: Course, out: Path, max_repos: int = 1024) -> list[Path]:
     """Write the instructor's grading workflow (and a roster template) under ``out``."""
+    from .lms.templating import render
+
     out = Path(out)
     workflow = out / ".github" / "workflows" / "grade-submissions.yml"
-    write_atomic(workflow, GITHUB_WORKFLOW.replace("{extras}", ",".join(course.frameworks)))
+    write_atomic(workflow, github_workflow(course, max_repos))
     written = [workflow]
     roster = out / "roster.txt"
     if not roster.exists():  # never overwrite the instructor's list
-        write_atomic(roster, ROSTER_TEMPLATE)
+        write_atomic(roster, render("github/roster.txt"))
         written.append(roster)
     return written
 
@@ -213,22 +118,64 @@ def _differs_from_stubs(course: Course, path: Path, framework: str) -> bool:
     return False
 
 
-def grade_one(course: Course, folder: Path, *, framework: str | None = None) -> Report:
-    """Grade what a CI platform put in ``folder``; never raises for a bad submission."""
+def grade_one(course: Course, folder: Path, *, framework: str | None = None,
+              identity: Identity | None = None) -> Report:
+    """Grade what a CI platform put in ``folder``; never raises for a bad submission.
+
+    ``identity`` is who submitted as the platform says (see :mod:`coursepack.lms.identity`)."""
     from .grading import grade, ungraded_report
 
     chosen = (framework,) if framework in course.frameworks else None  # for a report without grading
+    student = identity.student if identity else None
+    staging = None
     try:
-        path = locate_submission(course, folder)
+        notes = []
+        try:
+            path = locate_submission(course, folder)
+        except CourseError:
+            staging, track, laid = _lay_out_loose_files(course, folder, framework)
+            if staging is None:
+                raise
+            path, framework = staging, framework or track
+            notes.append(f"Graded the loose file(s) {', '.join(laid)}; the other tasks are the stubs.")
         frameworks = course.resolve_frameworks(framework) if framework else (detect_framework(course, path),)
-        report, _ = grade(course, path, frameworks=frameworks, mode="grade")
+        report, _ = grade(course, path, frameworks=frameworks, mode="grade", student=student,
+                          identity_source=identity.source if identity else None)
+        report.errors[:0] = notes
+        if staging is not None:
+            report.submission = str(folder)
         return report
     except CourseError as exc:
-        return ungraded_report(course, folder, [f"This submission could not be graded: {exc}"], chosen)
+        report = ungraded_report(course, folder, [f"This submission could not be graded: {exc}"], chosen)
     except Exception as exc:  # noqa: BLE001 - the platform must still get a result file
-        return ungraded_report(course, folder,
-                               [f"The autograder failed ({type(exc).__name__}: {exc}); please tell your instructor.",
-                                traceback.format_exc(limit=3)[-1500:]], chosen)
+        report = ungraded_report(course, folder,
+                                 [f"The autograder failed ({type(exc).__name__}: {exc}); please tell your instructor.",
+                                  traceback.format_exc(limit=3)[-1500:]], chosen)
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+    if identity is not None:
+        report.student, report.identity_source = identity.student, identity.source
+    return report
+
+
+def _lay_out_loose_files(course: Course, folder: Path, framework: str | None
+                         ) -> tuple[Path | None, str | None, list[str]]:
+    """Loose module files at the top of ``folder`` (or of its one inner folder), laid into a
+    copy of the track's stubs in a new folder: (folder, track, places), or (None, None, [])."""
+    from .lms.loose import lay_out
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None, None, []
+    inner = [p for p in folder.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith((".", "__"))]
+    for candidate in [folder] + (inner if len(inner) == 1 else []):
+        staging = Path(tempfile.mkdtemp(prefix="course-loose-"))
+        laid = lay_out(course, candidate, staging, framework)
+        if laid is not None:
+            return staging, laid[0], laid[1]
+        shutil.rmtree(staging, ignore_errors=True)
+    return None, None, []
 
 
 def write_outputs(report: Report, *, fmt: str, out: Path, hidden: str = "name-and-points",
@@ -248,8 +195,16 @@ def write_outputs(report: Report, *, fmt: str, out: Path, hidden: str = "name-an
 
 # -- the Gradescope bundle ---------------------------------------------------------------
 
-def build_gradescope(course: Course, out: Path, *, hidden: str = "name-and-points") -> Path:
-    """Write the Gradescope autograder zip ``out``; returns its path."""
+def build_gradescope(course: Course, out: Path, *, hidden: str = "name-and-points", id_field: str = "email") -> Path:
+    """Write the Gradescope autograder zip ``out``; returns its path.
+
+    ``id_field`` is the attribute of Gradescope's users (``email``, ``sid``, ...) that
+    students take the quizzes with."""
+    from .lms.identity import GRADESCOPE_FIELDS
+    from .lms.templating import render
+
+    if id_field not in GRADESCOPE_FIELDS:
+        raise CourseError(f"unknown Gradescope user field {id_field!r}", fix=f"use one of {GRADESCOPE_FIELDS}")
     if hidden not in HIDDEN_CHOICES:
         raise CourseError(f"unknown visibility {hidden!r} for hidden tests", fix=f"use one of {HIDDEN_CHOICES}")
     if not course.hidden_tests.is_dir():
@@ -272,8 +227,9 @@ def build_gradescope(course: Course, out: Path, *, hidden: str = "name-and-point
             (staging / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(course.root / name, staging / name)
         extras = ",".join(course.frameworks)
-        (staging / "setup.sh").write_text(GRADESCOPE_SETUP.format(extras=extras), encoding="utf-8")
-        (staging / "run_autograder").write_text(GRADESCOPE_RUN.format(hidden=hidden), encoding="utf-8")
+        (staging / "setup.sh").write_text(render("gradescope/setup.sh", extras=extras), encoding="utf-8")
+        (staging / "run_autograder").write_text(render("gradescope/run_autograder", hidden=hidden, id_field=id_field),
+                                                encoding="utf-8")
         leaks = [p.relative_to(staging).as_posix() for p in staging.rglob("*")
                  if p.is_file() and not p.relative_to(staging).as_posix().startswith("src/")
                  and build.BEGIN.encode() in p.read_bytes()]

@@ -161,13 +161,16 @@ def grade_entry(course: Course, entry: Entry, out: Path, options: dict, pool: di
     began = time.monotonic()
     frameworks = tuple(options["frameworks"]) if options.get("frameworks") else None
     selection = set(options["tasks"]) if options.get("tasks") else None
+    identities = options.get("identities")  # submission name -> [student, source], from a class roster
+    who = identities.get(entry.name) if identities else None
     record = {"version": RESULT_VERSION, "entry": entry.name, "path": str(entry.path),
               "digest": digest(entry.path), "selection": _selection(options), "complete": True}
     try:
         if frameworks is None:
             frameworks = (detect_framework(course, entry.path),)
         report, _ = grade(course, entry.path, frameworks=frameworks, mode="grade", tasks=selection,
-                          hide=[Path(options["folder"]), Path(options["out"])], pool=pool)
+                          hide=[Path(options["folder"]), Path(options["out"])], pool=pool,
+                          student=who[0] if who else None, identity_source=who[1] if who else None)
     except CourseError as exc:  # an ungradable submission still gets a row, with the reason
         report = ungraded_report(course, entry.path, [str(exc)], frameworks, selection)
     except Exception as exc:  # noqa: BLE001 - one bad submission must not stop the class
@@ -176,6 +179,11 @@ def grade_entry(course: Course, entry: Entry, out: Path, options: dict, pool: di
                                  [f"internal error while grading ({type(exc).__name__}: {exc}); "
                                   "run again with --resume, and report it if it persists"], frameworks, selection)
     report.seconds = round(time.monotonic() - began, 2)
+    if who:
+        report.student, report.identity_source = who
+    elif identities is not None:
+        report.errors.append(f"{entry.name} is not in the class roster: whose quiz was graded is only declared "
+                             "by the submission")
     record["report"] = report.to_dict()
     write_atomic(out / FEEDBACK / f"{entry.name}.md", to_markdown(report, title=entry.name))
     write_atomic(out / RESULTS / f"{entry.name}.json", json.dumps(record, indent=2) + "\n")
@@ -184,7 +192,10 @@ def grade_entry(course: Course, entry: Entry, out: Path, options: dict, pool: di
 
 
 def _selection(options: dict) -> dict:
-    return {"frameworks": sorted(options.get("frameworks") or []), "tasks": sorted(options.get("tasks") or [])}
+    selection = {"frameworks": sorted(options.get("frameworks") or []), "tasks": sorted(options.get("tasks") or [])}
+    if options.get("identities") is not None:  # another roster means other quiz grades
+        selection["roster"] = hashlib.sha256(json.dumps(options["identities"], sort_keys=True).encode()).hexdigest()
+    return selection
 
 
 # -- the class ------------------------------------------------------------------------
@@ -213,8 +224,12 @@ def pending(out: Path, entries: list[Entry], options: dict) -> list[Entry]:
 
 
 def grade_class(course: Course, folder: Path, out: Path, *, workers: int = 1, frameworks: tuple[str, ...] | None = None,
-                tasks: set[str] | None = None, resume: bool = False, console=None) -> Path:
-    """Grade every submission of ``folder`` into ``out``; returns the gradebook path."""
+                tasks: set[str] | None = None, resume: bool = False, console=None,
+                identities: dict[str, tuple[str, str]] | None = None) -> Path:
+    """Grade every submission of ``folder`` into ``out``; returns the gradebook path.
+
+    ``identities`` (submission name -> (student id, where it came from), see
+    :func:`coursepack.lms.roster.identities`) says whose quiz draw each submission is graded for."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
         TimeRemainingColumn
 
@@ -230,6 +245,8 @@ def grade_class(course: Course, folder: Path, out: Path, *, workers: int = 1, fr
     check_course_can_grade(course, frameworks or course.frameworks, "grade")  # before any grade is written
     options = {"out": str(out), "folder": str(folder), "frameworks": list(frameworks or []),
                "tasks": sorted(tasks or [])}
+    if identities is not None:
+        options["identities"] = {name: list(who) for name, who in identities.items()}
     stored = {e.name: read_result(out, e) for e in entries}
     done_before = [name for name, record in stored.items() if record is not None]
     if done_before and not resume:
@@ -309,7 +326,7 @@ def _run(course: Course, todo: list[Entry], entries: list[Entry], out: Path, opt
 def gradebook_rows(course: Course, out: Path, entries: list[Entry]) -> tuple[list[str], list[list]]:
     """Header and one row per entry that has a result (sorted by name)."""
     quiz_ids = [f"quiz-{k}" for k in course.quizzes]
-    header = ["submission", "declared_student", "frameworks", *[t.id for t in course.tasks], *quiz_ids,
+    header = ["submission", "declared_student", "student", "identity_source", "frameworks", *[t.id for t in course.tasks], *quiz_ids,
               "total", "max_total", "isolation", "notes"]
     rows = []
     for entry in sorted(entries, key=lambda e: e.name):
@@ -320,7 +337,8 @@ def gradebook_rows(course: Course, out: Path, entries: list[Entry]) -> tuple[lis
         points: dict[str, float] = {}
         for summary in report["tasks"]:
             points[summary["id"]] = points.get(summary["id"], 0.0) + summary["score"]
-        rows.append([_text(entry.name), _text(report.get("student") or ""), "+".join(report["frameworks"]),
+        rows.append([_text(entry.name), _text(report.get("declared_student") or ""), _text(report.get("student") or ""),
+                     _text(report.get("identity_source") or ""), "+".join(report["frameworks"]),
                      *[_cell(points.get(i)) for i in [t.id for t in course.tasks] + quiz_ids],
                      _cell(report["score"]), _cell(report["max_score"]), report.get("isolation", ""),
                      _text(" | ".join(report["errors"])[:500])])

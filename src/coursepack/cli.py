@@ -67,13 +67,18 @@ def _course(ctx: click.Context):
               help="Track to check (default: [course] framework in course.toml).")
 @click.option("--path", "submission", type=click.Path(path_type=Path), default=None,
               help="Folder with your work (default: the course's assignments/).")
+@click.option("--summary", type=click.Path(path_type=Path), default=None,
+              help="Also append the results as Markdown to this file (e.g. $GITHUB_STEP_SUMMARY).")
+@click.option("--progress-only", is_flag=True,
+              help="Exit 0 whenever the tests ran, whatever they found (CI reporting progress); "
+                   "non-zero only when the check cannot run.")
 @click.pass_context
 @friendly
-def check(ctx, tasks, framework, submission):
+def check(ctx, tasks, framework, submission, summary, progress_only):
     """Run the public tests on your work and explain every failure.
 
     TASKS limits the run to some task ids (see course.toml). Exit status 0 only when
-    every public test passes.
+    every public test passes (with --progress-only: whenever the tests ran).
     """
     course = _course(ctx)
     for t in tasks:
@@ -89,7 +94,12 @@ def check(ctx, tasks, framework, submission):
     problem = checkstate.record(course, report, folder, digests)
     if problem:
         console.print(Text(f"note: {problem}", style="yellow"))
-    sys.exit(0 if report.all_passed else 1)
+    if summary is not None:
+        from .results import to_markdown
+
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(to_markdown(report, title="public tests") + "\n")
+    sys.exit(0 if report.all_passed or (progress_only and report.tests) else 1)
 
 
 @main.command()
@@ -112,9 +122,17 @@ def check(ctx, tasks, framework, submission):
               help="A class: submissions graded in parallel (one warm worker per framework each).")
 @click.option("--resume", is_flag=True,
               help="A class: keep the results already in --out; grade only what has none.")
+@click.option("--roster", type=click.Path(path_type=Path), default=None,
+              help="A class: the roster CSV (from the LMS) mapping submission names to student ids; "
+                   "quizzes are graded for those ids, the manifests' ids are only a cross-check.")
+@click.option("--gradebook", "lms", type=click.Choice(["canvas", "moodle"]), default=None,
+              help="A class with --roster: also write OUT/gradebook-canvas.csv or gradebook-moodle.csv, "
+                   "with exactly the columns that LMS imports.")
+@click.option("--gradebook-columns", type=click.Choice(["tasks", "total"]), default="tasks", show_default=True,
+              help="--gradebook: one column per task and quiz, or the total alone.")
 @click.pass_context
 @friendly
-def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume):
+def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume, roster, lms, gradebook_columns):
     """Grade one submission, or a whole class, with the public and hidden tests.
 
     PATH is a submission (a folder laid out like assignments/, or a zip made by
@@ -132,6 +150,9 @@ def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume):
     for t in tasks:
         if not t.startswith("quiz-"):
             course.task(t)
+    if (roster is not None or lms is not None) and not is_class_folder(course, path):
+        raise CourseError("--roster and --gradebook apply to a class folder; one submission takes --student", path=path,
+                          fix="pass the class folder, or --student ID")
     if is_class_folder(course, path):
         if fmt is not None or student is not None:
             raise CourseError("--format and --student apply to one submission; a class is graded into "
@@ -140,9 +161,23 @@ def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume):
         frameworks = course.resolve_frameworks(framework) if framework else None
         out = out or path.resolve().parent / f"{path.resolve().name}-grades"
         console = _console()
+        from .lms.roster import identities, load_roster
+
+        if lms and not roster:
+            raise CourseError(f"--gradebook {lms} needs the class roster, which says who each submission is",
+                              path=path, fix=f"pass --roster ROSTER.csv (exported from {lms.capitalize()}, with a "
+                                             "submission column)")
+        class_roster = load_roster(roster) if roster else None
         gradebook = grade_class(course, path, out, workers=workers, frameworks=frameworks,
-                                tasks=set(tasks) or None, resume=resume, console=console)
+                                tasks=set(tasks) or None, resume=resume, console=console,
+                                identities=identities(class_roster) if class_roster else None)
         console.print(Text(f"Gradebook: {gradebook}  (results in {out / 'results'}, feedback in {out / 'feedback'})"))
+        if lms:
+            from .lms.gradebook import class_results, write_lms_gradebook
+
+            written = write_lms_gradebook(course, class_roster, class_results(out), out / f"gradebook-{lms}.csv",
+                                          lms, gradebook_columns)
+            console.print(Text(f"{lms.capitalize()} gradebook: {written}  (import steps: README, 'Gradebooks for an LMS')"))
         return
     if framework is None:  # the same choice as for a class: manifest, else the track worked on
         from .autograder import detect_framework
@@ -151,7 +186,8 @@ def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume):
     fmt = fmt or "table"
     with grading_progress(_console()) if fmt == "table" else contextlib.nullcontext() as progress:
         report, _ = run_grading(course, path, frameworks=course.resolve_frameworks(framework), mode="grade",
-                                student=student, tasks=set(tasks) or None, progress=progress)
+                                student=student, identity_source="the grader (--student)" if student else None,
+                                tasks=set(tasks) or None, progress=progress)
     if fmt == "table":
         print_report(report, _console())
         if out:
@@ -355,16 +391,22 @@ HIDDEN_OPTION = click.option(
          "everything from the due date / publication on, or nothing.")
 
 
+ID_FIELD_OPTION = click.option(
+    "--id-field", type=click.Choice(["email", "sid", "id", "name"]), default="email", show_default=True,
+    help="The attribute of Gradescope's submitting user that students take the quizzes with (`--student`).")
+
+
 @autograder.command("gradescope")
 @click.argument("out", type=click.Path(path_type=Path))
 @HIDDEN_OPTION
+@ID_FIELD_OPTION
 @click.pass_context
 @friendly
-def autograder_gradescope(ctx, out, hidden):
+def autograder_gradescope(ctx, out, hidden, id_field):
     """Write Gradescope's autograder zip OUT (setup.sh, run_autograder, the course without solutions)."""
     from .autograder import build_gradescope
 
-    path = build_gradescope(_course(ctx.find_root()), out, hidden=hidden)
+    path = build_gradescope(_course(ctx.find_root()), out, hidden=hidden, id_field=id_field)
     click.echo(f"wrote {path}: upload it as the assignment's autograder (Ubuntu base image)")
 
 
@@ -377,10 +419,19 @@ def autograder_gradescope(ctx, out, hidden):
 @click.option("--framework", type=FRAMEWORK_CHOICE, default=None,
               help="Track to grade (default: the manifest's, else the track that was worked on).")
 @click.option("--label", default=None, help="Name of the submission in the results (e.g. the student's repository).")
+@click.option("--student", default=None,
+              help="Who submitted, as the platform says (e.g. the roster line's id); quiz answers drawn for "
+                   "anyone else score 0, and so do the quizzes of a manifest that names someone else.")
+@click.option("--identity-source", default=None, metavar="TEXT",
+              help="Where --student comes from, recorded in the result (e.g. 'roster.txt line 4').")
+@click.option("--gradescope-metadata", type=click.Path(path_type=Path), default=None,
+              help="Gradescope's submission_metadata.json: the submitter is its user (when the file exists).")
+@ID_FIELD_OPTION
 @HIDDEN_OPTION
 @click.pass_context
 @friendly
-def autograder_run(ctx, submission, fmt, out, summary, framework, label, hidden):
+def autograder_run(ctx, submission, fmt, out, summary, framework, label, student, identity_source,
+                   gradescope_metadata, id_field, hidden):
     """Grade what a CI job was handed in SUBMISSION; always writes --out.
 
     SUBMISSION may be a folder laid out like assignments/, a course repository, or a
@@ -388,8 +439,12 @@ def autograder_run(ctx, submission, fmt, out, summary, framework, label, hidden)
     written (the points are in the file).
     """
     from .autograder import grade_one, write_outputs
+    from .lms.identity import from_gradescope, given
 
-    report = grade_one(_course(ctx.find_root()), submission, framework=framework)
+    identity = given(student, identity_source)
+    if identity is None and gradescope_metadata is not None:
+        identity = from_gradescope(gradescope_metadata, id_field)
+    report = grade_one(_course(ctx.find_root()), submission, framework=framework, identity=identity)
     if label:
         report.submission = label
     write_outputs(report, fmt=fmt, out=out, hidden=hidden, summary=summary)
@@ -398,18 +453,21 @@ def autograder_run(ctx, submission, fmt, out, summary, framework, label, hidden)
 
 @autograder.command("github")
 @click.argument("out", type=click.Path(path_type=Path), required=False)
+@click.option("--max-repos", type=int, default=1024, show_default=True,
+              help="The largest class the workflow grades in one run (256 repositories per grading job).")
 @click.pass_context
 @friendly
-def autograder_github(ctx, out):
+def autograder_github(ctx, out, max_repos):
     """Write the instructors' GitHub Actions workflow that grades student repositories.
 
     OUT is the instructor's repository (default: the course folder); the workflow goes
-    to OUT/.github/workflows/grade-submissions.yml, with a roster.txt to fill in.
+    to OUT/.github/workflows/grade-submissions.yml, with a roster.txt to fill in
+    (`owner/name student-id` per line).
     """
     from .autograder import write_github_workflow
 
     course = _course(ctx.find_root())
-    for path in write_github_workflow(course, out or course.root):
+    for path in write_github_workflow(course, out or course.root, max_repos):
         click.echo(f"wrote {path}")
 
 

@@ -264,14 +264,19 @@ def _check_recordings(course: Course, hidden: bool) -> None:
 
 def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode: str = "grade",
           tasks: set[str] | None = None, quiet: bool = True, student: str | None = None,
+          identity_source: str | None = None,
           pool: dict[str, Worker] | None = None, hide: list[Path] | None = None,
           progress: Callable[[str, dict], None] | None = None) -> tuple[Report, GradingSession]:
     """Run the public (and, unless ``mode == 'check'``, hidden) tests on ``submission``.
 
-    ``student``, when known, is who submitted: quiz answers drawn for anyone else score 0.
-    ``submission`` may be a folder or the zip of ``course submit`` (its manifest then
-    names the student when ``student`` is not given, and changed protected files are
-    flagged in the report).
+    ``student``, when known, is who submitted as the platform says (``identity_source``
+    says which: Gradescope, a roster line, a class roster): quiz answers drawn for anyone
+    else score 0, and so do all quizzes when the submission's manifest declares someone
+    else (the note names both ids). Without it, the manifest's declared id, else the quiz
+    answers file's, is used and recorded as unverified. The report records whose draw was
+    graded and where that identity came from.
+    ``submission`` may be a folder or the zip of ``course submit`` (changed protected
+    files are flagged in the report).
 
     ``pool`` (framework -> :class:`Worker`) keeps workers warm across calls (batch
     grading); ``hide`` adds folders the worker must not see (the other submissions).
@@ -279,7 +284,7 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
     and ``"done"`` of each test (``task``, ``framework``, ``test``; ``passed`` and
     ``seconds`` when done), for a live view of a long run.
     """
-    from .release import protected_changes, read_manifest, unpack_submission
+    from .release import protected_changes, protected_changes_on_disk, read_manifest, unpack_submission
 
     submission = Path(submission).resolve()
     if submission.is_file() and submission.suffix == ".zip":
@@ -287,7 +292,7 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
         try:
             manifest = unpack_submission(submission, unpacked)
             report, session = grade(course, unpacked, frameworks=frameworks, mode=mode, tasks=tasks, quiet=quiet,
-                                    student=student, pool=pool, hide=[*(hide or []), submission.parent],
+                                    student=student, identity_source=identity_source, pool=pool, hide=[*(hide or []), submission.parent],
                                     progress=progress)
         finally:
             shutil.rmtree(unpacked, ignore_errors=True)
@@ -313,8 +318,8 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
                 f"has none of the {fw} track's folders ({', '.join(sorted(course.package_dirs(fw)))})",
                 path=submission, fix="pass the folder that contains them (like assignments/)")
     manifest = read_manifest(submission)  # a submission made by `course submit`, unpacked
-    if manifest and student is None and isinstance(manifest.get("student"), str):
-        student = manifest["student"]
+    declared = manifest.get("student") if manifest and isinstance(manifest.get("student"), str) else None
+    student, identity_source, quiz_refusal = _whose_quiz(course, submission, student, identity_source, declared)
     began = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="course-grade-"))
     hide = [course.root, Path(tempfile.gettempdir()), submission.parent, *(hide or [])]
@@ -364,24 +369,49 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
                 if path.is_symlink():
                     session.errors.append(f"{path.relative_to(submission)} is a symbolic link and was "
                                           "ignored: submit real files")
-    if manifest is not None and mode == "grade":
-        changed = protected_changes(course, manifest)
+    if mode == "grade":
+        changed = protected_changes(course, manifest) if manifest is not None else []
+        changed += [c for c in protected_changes_on_disk(course, submission) if c.split(" (")[0] not in changed]
         if changed:
             session.errors.append("protected files were changed: " + ", ".join(changed[:10]))
     report = Report(course=course.id, submission=str(submission), frameworks=list(frameworks),
                     isolation=sandbox.isolation_level(), mode=mode, tests=session.results,
                     errors=session.errors, seconds=round(time.monotonic() - began, 2),
-                    worker_peak_mb=round(session.worker_peak_mb, 1), student=student)
+                    worker_peak_mb=round(session.worker_peak_mb, 1), student=student,
+                    identity_source=identity_source, declared_student=declared)
+    if quiz_refusal and mode == "grade":
+        report.errors.append(quiz_refusal)
     selected = [t for t in course.tasks if t.id in code_tasks]
     counts = session.hidden_counts if mode == "check" else {}
     report.tasks = summarise(report.tests, selected, frameworks, counts, session._weight)
     if mode == "grade":
         from .quiz.grading import grade_quizzes
 
-        quiz_tests, quiz_tasks = grade_quizzes(course, submission, tasks, student)
+        quiz_tests, quiz_tasks = grade_quizzes(course, submission, tasks, student, quiz_refusal)
         report.tests += quiz_tests
         report.tasks += quiz_tasks
     return report, session
+
+
+def _whose_quiz(course: Course, submission: Path, student: str | None, source: str | None,
+                declared: str | None) -> tuple[str | None, str, str | None]:
+    """(whose draw to grade, where that id came from, why the quizzes score 0 or None)."""
+    if student is not None:
+        source = source or "the grader (--student)"
+        refusal = None
+        if declared is not None and declared != student:
+            refusal = (f"this submission declares student {declared!r} in its manifest, but {source} says it "
+                       f"was submitted by {student!r}: the quizzes score 0. Take the quizzes and `course submit` "
+                       f"with `--student {student}`")
+        return student, source, refusal
+    if declared is not None:
+        return declared, "declared in the submission's manifest.json (not confirmed by a platform)", None
+    from .quiz.grading import answers_student
+
+    drawn_for = answers_student(course, submission)
+    if drawn_for is not None:
+        return drawn_for, "declared in the quiz answers file (not confirmed by a platform)", None
+    return None, "", None
 
 
 def check_course_can_grade(course: Course, frameworks, mode: str) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import re
 import shutil
@@ -31,22 +32,6 @@ from .quiz.publish import student_copy
 from .results import write_atomic
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
-WORKFLOW = """\
-name: course check
-on: [push, pull_request]
-jobs:
-  check:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.11"
-      - name: Install the course tools
-        run: bash scripts/setup.sh
-      - name: Public tests
-        run: .venv/bin/course check
-"""
 STUDENT_README = """\
 # {title}: your assignment
 
@@ -80,9 +65,22 @@ the track's files and zips them with your quiz answers.
 
 Hidden tests run only when you are graded; `course check` tells how many there are
 and how many points they carry. Do not edit `assignments/tests/`, `course.toml` or
-`.github/`: a submission that changed them is flagged.
+`.github/`, and add no `conftest.py` or `pytest.ini`: grading never uses them, and a
+submission that changed or added them is flagged, whatever its form (zip, repository,
+folder or loose files).
+
+The GitHub workflow in `.github/workflows/course-check.yml` runs the public tests on
+every push and writes your progress to the run's summary page; it turns red only when
+the checks cannot run at all (a broken setup), not while tasks are unfinished.
 """
 PROTECTED = ("assignments/tests/", "course.toml", ".github/")
+
+
+def student_workflow() -> str:
+    """The students' GitHub Actions workflow: public checks on every push, progress in the job summary."""
+    from .lms.templating import render
+
+    return render("student/course-check.yml")
 
 
 def make_release(course: Course, out: Path) -> tuple[Path, Path]:
@@ -119,7 +117,7 @@ def make_release(course: Course, out: Path) -> tuple[Path, Path]:
         write_atomic(out / f"quizzes/{kind}.json", student_copy(bank, feedback=config.feedback == "immediate"))
     write_atomic(out / "course.toml", _release_course_toml(course))
     write_atomic(out / "README.md", STUDENT_README.format(title=course.title))
-    write_atomic(out / ".github" / "workflows" / "course-check.yml", WORKFLOW)
+    write_atomic(out / ".github" / "workflows" / "course-check.yml", student_workflow())
     write_atomic(out / ".gitignore", ".venv/\n__pycache__/\n.course/\nsubmission-*.zip\n")
     problems = scan_release(course, out)
     if problems:
@@ -290,7 +288,7 @@ def _release_course_toml(course: Course) -> str:
 def release_protected(course: Course) -> dict[str, str]:
     """SHA-256 of every file a student must not change, as the release ships it."""
     digests = {"course.toml": _digest(_release_course_toml(course).encode("utf-8")),
-               ".github/workflows/course-check.yml": _digest(WORKFLOW.encode("utf-8"))}
+               ".github/workflows/course-check.yml": _digest(student_workflow().encode("utf-8"))}
     for path in sorted(course.public_tests.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             digests[path.relative_to(course.root).as_posix()] = _digest(path.read_bytes())
@@ -318,6 +316,48 @@ def protected_changes(course: Course, manifest: dict) -> list[str]:
     changed = [rel for rel, digest in ours.items() if theirs.get(rel) != digest]
     changed += [rel for rel in theirs if rel not in ours]  # e.g. an added conftest.py or workflow
     return sorted(changed)
+
+
+PYTEST_CONFIG = ("conftest.py", "pytest.ini")
+_NOT_WORK = {".git", ".venv", "venv", "node_modules", "__pycache__", ".course"}
+
+
+def protected_changes_on_disk(course: Course, folder: Path) -> list[str]:
+    """Protected files changed, removed or added in a submission as it lies on disk.
+
+    ``folder`` is laid out like ``assignments/``; when it is the ``assignments/`` of a
+    whole course repository, the repository's ``course.toml`` and ``.github/`` are
+    compared too. A ``conftest.py`` or ``pytest.ini`` anywhere is flagged (grading never
+    runs them, but an instructor should see them)."""
+    folder = Path(folder)
+    repo = folder.parent if folder.name == "assignments" and (folder.parent / "course.toml").is_file() else None
+    if folder.resolve() == course.assignments.resolve():
+        return []  # the instructor's own copy, not a submission
+    ours = release_protected(course)
+    changed: list[str] = []
+
+    def compare(rel: str, path: Path, missing_counts: bool) -> None:
+        if path.is_file() and not path.is_symlink():
+            if _digest(path.read_bytes()) != ours[rel]:
+                changed.append(f"{rel} (changed)")
+        elif missing_counts:
+            changed.append(f"{rel} (removed)")
+
+    for rel in ours:
+        if rel.startswith("assignments/"):
+            compare(rel, folder / rel[len("assignments/"):], repo is not None)
+        elif repo is not None:
+            compare(rel, repo / rel, True)
+    roots = [(folder, "assignments/")] + ([(repo, "")] if repo is not None else [])
+    for base, prefix in roots:
+        for parent, dirs, files in os.walk(base):
+            dirs[:] = [d for d in dirs if d not in _NOT_WORK and not (base == repo and d == "assignments")]
+            for name in files:
+                rel = prefix + (Path(parent) / name).relative_to(base).as_posix()
+                protected_place = rel.startswith(("assignments/tests/", ".github/"))
+                if rel not in ours and (protected_place or name in PYTEST_CONFIG):
+                    changed.append(f"{rel} (added)")
+    return sorted(set(changed))
 
 
 def unpack_submission(archive: Path, dest: Path, max_bytes: int = 64 * 2**20) -> dict:

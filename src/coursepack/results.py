@@ -29,6 +29,7 @@ class TestResult:
     max_score: float
     message: str = ""
     seconds: float = 0.0
+    refused: bool = False  # not graded for a reason the student must see (e.g. a quiz drawn for someone else)
 
 
 @dataclass
@@ -135,18 +136,21 @@ def to_gradescope(report: Report, hidden: str = "after_published") -> str:
                  "tags": [t.task, t.framework]}
         if t.visibility == "hidden":
             if hidden == "name-and-points":
-                entry["output"] = f"hidden test {status}"
+                entry["output"] = t.message if t.refused else f"hidden test {status}"
             else:
                 entry["visibility"] = hidden
         tests.append(entry)
     extra = f"Isolation of student code: {report.isolation or 'none (not graded)'}."
+    if report.student:
+        extra += f" Quizzes graded for {report.student} ({report.identity_source})."
     if report.errors:
         extra += " " + " ".join(report.errors)
     return json.dumps({
         "score": report.score,
         "output": extra,
         "tests": tests,
-        "extra_data": {"isolation": report.isolation, "frameworks": report.frameworks},
+        "extra_data": {"isolation": report.isolation, "frameworks": report.frameworks, "student": report.student,
+                       "identity_source": report.identity_source, "declared_student": report.declared_student},
     }, indent=2) + "\n"
 
 

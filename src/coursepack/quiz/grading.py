@@ -18,17 +18,19 @@ from .keys import is_correct
 from .progress import Progress, answers_path, read_progress
 
 
-def grade_quizzes(course: Course, submission, only: set[str] | None = None, student: str | None = None
-                  ) -> tuple[list[TestResult], list[TaskSummary]]:
+def grade_quizzes(course: Course, submission, only: set[str] | None = None, student: str | None = None,
+                  refusal: str | None = None) -> tuple[list[TestResult], list[TaskSummary]]:
     """One result per quiz of course.toml (or those of ``only`` named ``quiz-<kind>``).
 
     ``student``, when the grader knows who submitted (a manifest, an LMS), must be the
-    student the answers were drawn for: a classmate's answers file gains nothing."""
+    student the answers were drawn for: a classmate's answers file gains nothing.
+    ``refusal``, when given, scores every quiz 0 with that reason (e.g. the platform and
+    the manifest name different students)."""
     tests, summaries = [], []
     for kind, config in course.quizzes.items():
         if only is not None and f"quiz-{kind}" not in only:
             continue
-        result = grade_quiz(course, submission, kind, student)
+        result = grade_quiz(course, submission, kind, student, refusal)
         tests.append(result)
         summaries.append(quiz_summary(kind, result.max_score, result.score, int(result.passed), int(not result.passed)))
     return tests, summaries
@@ -40,31 +42,48 @@ def quiz_summary(kind: str, max_score: float, score: float = 0.0, passed: int = 
                        max_score=max_score, passed=passed, failed=failed)
 
 
-def grade_quiz(course: Course, submission, kind: str, student: str | None = None) -> TestResult:
+def answers_student(course: Course, submission) -> str | None:
+    """Whom the submission's first readable quiz answers file says it was drawn for."""
+    for kind in course.quizzes:
+        path = answers_path(submission, kind)
+        try:
+            return read_progress(path).student
+        except CourseError:
+            continue
+    return None
+
+
+def grade_quiz(course: Course, submission, kind: str, student: str | None = None,
+               refusal: str | None = None) -> TestResult:
     config = course.quiz(kind)
     bank = load_bank(config.bank)
     path = answers_path(submission, kind)
     name = f"quiz {kind} ({bank.id})"
     formative = not config.points  # no points to lose: reported, never a failure
 
-    def result(passed: bool, message: str, score: float = 0.0) -> TestResult:
+    def result(passed: bool, message: str, score: float = 0.0, refused: bool = False) -> TestResult:
         if formative:
             message += "; no points, for your own practice"
         return TestResult(name=name, task=f"quiz-{kind}", framework="quiz", visibility="hidden",
-                          max_score=float(config.points), passed=passed or formative, score=score, message=message)
+                          max_score=float(config.points), passed=passed or formative, score=score, message=message,
+                          refused=refused)
+
+    if refusal:
+        return result(False, refusal, refused=True)
 
     if not (path.exists() or path.is_symlink()):
-        return result(False, f"no answers: take it with `course quiz {kind}`")
+        return result(False, f"no answers: take it with `course quiz {kind}`", refused=True)
     try:
         progress = read_progress(path)
     except CourseError as exc:
-        return result(False, str(exc).replace(str(path), f"quiz_answers/{kind}.json"))
+        return result(False, str(exc).replace(str(path), f"quiz_answers/{kind}.json"), refused=True)
     if student is not None and progress.student != student:
-        return result(False, f"the answers were drawn for {progress.student!r}, not for {student!r}")
+        return result(False, f"the answers were drawn for {progress.student!r}, not for {student!r} (who submitted): "
+                             f"take the quiz with `course quiz {kind} --student {student}`", refused=True)
     expected = draw(bank, progress.student, config.draw)
     if [d.question.id for d in expected] != progress.questions:
         return result(False, f"the answers do not belong to the quiz drawn for {progress.student!r}: "
-                             f"take it again with `course quiz {kind}`")
+                             f"take it again with `course quiz {kind}`", refused=True)
     right = 0
     for qid in progress.questions:
         try:
