@@ -82,7 +82,9 @@ def train_alignment(attention, src, src_mask, tgt_in, tgt_out, test_src, test_ma
 
     # Build every layer eagerly once, then trace the step into one graph: eager Keras
     # would take seconds per step. Attention written with TensorFlow ops traces as is.
-    loss_of(tf.range(2, dtype=tf.int64)); optimizer.build(model.trainable_variables)
+    loss_of(tf.range(2, dtype=tf.int64))
+    trainable = model.trainable_variables
+    optimizer.build(trainable)
     compiled = tf.function(train_step)
     losses = []
     for _ in range(steps):
