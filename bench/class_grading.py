@@ -11,7 +11,11 @@ grades it twice, side by side:
   shell loop or a naive CI job does (every run imports the framework again).
 
 * ``nbgrader autograde`` on the same code as notebooks (the nbgrader course made by
-  ``course nbgrader build``, each submission's answer cells holding the same code).
+  ``course nbgrader build``, each submission's answer cells holding the same code),
+  twice: as this course grades them (the judge, in nbgrader's process), and as a plain
+  nbgrader course would (``plain_kernel.py``: the same tests, run in the notebook's
+  kernel with the student's code imported into it, the framework imported once per
+  notebook).
 
 Prints seconds per submission for each, the ratios, and whether the scores agree, and
 the CPU seconds the machine spent per submission each way: equal CPU time means that
@@ -132,9 +136,11 @@ def main() -> None:
                         sys.exit(f"grading {name} failed:\n{proc.stderr}")
                     single[name] = json.loads(out.read_text())["score"]
 
-        notebooks, nb_time = {}, None
+        notebooks, nb_time, plain, plain_time = {}, None, {}, None
         if not args.skip_nbgrader:
             notebooks, nb_time = nbgrader_run(course, course_toml, kinds)
+            plain, plain_time = nbgrader_run(course, course_toml, kinds, plain=True,
+                                             cell_timeout=max(60, 3 * args.time_limit))
 
     n = args.n
     print(f"class of {n} PyTorch submissions: " + ", ".join(f"{k} x{list(kinds.values()).count(k)}"
@@ -149,7 +155,8 @@ def main() -> None:
     if single_time is not None:
         row("one course grade per submission, in sequence", single_time)
     if nb_time is not None:
-        row("nbgrader autograde (the same code as notebooks)", nb_time)
+        row("nbgrader autograde, the course's judge", nb_time)
+        row("nbgrader autograde, plain: tests in the kernel", plain_time)
     if single_time is not None:
         print(f"throughput ratio (batch / sequential): {single_time.wall / batch_time.wall:.2f}x")
         differ = [name for name in kinds if abs(batch[name] - single[name]) > 1e-6]
@@ -160,19 +167,41 @@ def main() -> None:
               f"cores the batch kept busy: {batch_time.cpu / batch_time.wall:.2f}")
         differ = [name for name in kinds if abs(batch[name] - notebooks[name]) > 1e-3]
         print("scores agree with nbgrader: " + ("yes, every submission" if not differ else f"NO: {', '.join(differ)}"))
+        print(f"throughput ratio (batch / plain nbgrader, tests in the kernel): "
+              f"{plain_time.wall / batch_time.wall:.2f}x; CPU per submission, plain / batch: "
+              f"{plain_time.cpu / batch_time.cpu:.2f}x")
+        differ = [name for name in kinds if abs(batch[name] - plain[name]) > 1e-3]
+        print("scores agree with plain nbgrader: "
+              + ("yes, every submission" if not differ else f"NO: {', '.join(differ)}"))
     for name in sorted(kinds):
-        extra = f"  nbgrader {notebooks[name]:>6.2f}" if notebooks else ""
+        extra = f"  nbgrader {notebooks[name]:>6.2f}  plain {plain[name]:>6.2f}" if notebooks else ""
         print(f"  {name:<24} {batch[name]:>7.2f} / 100{extra}")
 
 
-def nbgrader_run(course, course_toml: Path, kinds: dict[str, str]) -> tuple[dict[str, float], Timed]:
-    """Build the nbgrader course, submit every kind as a notebook, time `nbgrader autograde`."""
+def nbgrader_run(course, course_toml: Path, kinds: dict[str, str], plain: bool = False, cell_timeout: int = 60
+                 ) -> tuple[dict[str, float], Timed]:
+    """Build the nbgrader course, submit every kind as a notebook, time `nbgrader autograde`.
+
+    ``plain``: grade as a plain nbgrader course would, the tests in the kernel
+    (``plain_kernel.py``).
+    """
     import nbformat
+
+    from plain_kernel import make_plain_course
 
     env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")}
     out = course_toml.parent / "nbgrader"
-    subprocess.run(course_cli("--course", str(course_toml), "nbgrader", "build", str(out), "--framework", "torch"),
-                   check=True, capture_output=True, env=env)
+    if not out.exists():
+        subprocess.run(course_cli("--course", str(course_toml), "nbgrader", "build", str(out), "--framework", "torch"),
+                       check=True, capture_output=True, env=env)
+    if plain:
+        make_plain_course(out, course_toml.parent / "nbgrader-plain", "attention_torch")
+        out = course_toml.parent / "nbgrader-plain"
+        # The kernel imports plain_kernel from here and finds the course (with its hidden tests).
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).parent), env.get("PYTHONPATH")]))
+        env["COURSE_TOML"] = str(course_toml)
+        # One cell runs a whole task; a submission that never returns costs this once per task.
+        env["PLAIN_CELL_TIMEOUT"] = str(cell_timeout)
     nbgrader = str(Path(sys.executable).parent / "nbgrader")
     subprocess.run([nbgrader, "generate_assignment", "attention"], cwd=out, check=True, capture_output=True, env=env)
     source = nbformat.read(out / "source/attention/attention_torch.ipynb", as_version=4)
