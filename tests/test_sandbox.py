@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -92,3 +93,39 @@ def test_a_warm_worker_kills_what_a_submission_left_running(course, tmp_path):
     finally:
         for w in pool.values():
             w.close()
+
+
+def test_folders_of_dead_graders_are_swept_and_others_kept(tmp_path, monkeypatch):
+    """A grader killed with kill -9 cannot remove its folders: the next start does, and
+    leaves alone the folders of a grader still running and folders it did not make."""
+    import subprocess
+
+    from coursepack.worker_client import owned_folder, sweep_folders
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    code = ("import os, sys; from coursepack.worker_client import owned_folder; "
+            "owned_folder('course-worker-'); os.kill(os.getpid(), 9)")
+    subprocess.run([sys.executable, "-c", code], env={**os.environ, "TMPDIR": str(tmp_path)})
+    dead = [p for p in tmp_path.iterdir()]
+    assert len(dead) == 1 and (dead[0] / ".owner").is_file()
+    alive, fd = owned_folder("course-worker-")
+    foreign = tmp_path / "course-worker-not-ours"
+    foreign.mkdir()
+    try:
+        assert sweep_folders("course-worker-") == dead
+        assert sorted(tmp_path.iterdir()) == sorted([alive, foreign])
+    finally:
+        os.close(fd)
+    assert sweep_folders("course-worker-") == [alive]  # its owner let go
+
+
+def test_a_worker_start_sweeps_what_a_killed_grader_left(course, tmp_path, monkeypatch):
+    from coursepack.worker_client import Worker, owned_folder
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    left, fd = owned_folder("course-worker-")
+    os.close(fd)  # as the kernel does when its grader is killed
+    with Worker("torch", course.solutions, {"course_torch"}, {}) as worker:
+        worker.start()
+        assert not left.exists()
+    assert list(tmp_path.iterdir()) == []  # and its own folder is removed when it closes

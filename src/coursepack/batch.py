@@ -16,8 +16,10 @@ The entry's name is its key in every output:
 ``N`` grader processes each keep one warm worker per framework (the framework is
 imported once; every call still runs in a fresh forked child that is killed with
 whatever it started, see :mod:`coursepack.worker_client`). The grader processes die
-with this one, even on ``kill -9``; ``--resume`` then grades only the entries without a
-result (or whose files changed since).
+with this one, even on ``kill -9``, and their workers with them; Ctrl-C or SIGTERM
+first asks them to stop, so that they also remove their workers' folders (after a
+``kill -9`` the next start removes them). ``--resume`` then grades only the entries
+without a result (or whose files changed since).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from rich.markup import escape  # submission names come from students: never ric
 from .config import Course, load_course
 from .errors import CourseError
 from .results import to_markdown, write_atomic
+from .worker_client import sigterm_as_interrupt
 
 RESULTS, FEEDBACK, GRADEBOOK = "results", "feedback", "gradebook.csv"
 RESULT_VERSION = 1
@@ -131,15 +134,18 @@ _state: dict = {}
 
 def _grader_main(course_path: str, parent: int, jobs, events, options: dict) -> None:
     """A grader process: take entries from ``jobs`` until ``None``, report on ``events``."""
-    from .worker_client import die_with_parent
+    from .worker_client import raise_keyboard_interrupt, die_with_parent
 
     die_with_parent()
     if os.getppid() != parent:  # the parent died before we asked to die with it
         return
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: no half-graded entry
-    course = load_course(Path(course_path))
+    # The parent stops us with SIGTERM: the entry being graded gets no result, and the
+    # workers are closed (their processes killed, their folders removed) on the way out.
+    signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
     pool: dict = {}
     try:
+        course = load_course(Path(course_path))
         while True:
             job = jobs.get()
             if job is None:
@@ -148,6 +154,8 @@ def _grader_main(course_path: str, parent: int, jobs, events, options: dict) -> 
             events.put(("start", entry.name, os.getpid()))
             summary = grade_entry(course, entry, Path(options["out"]), options, pool)
             events.put(("done", entry.name, summary))
+    except KeyboardInterrupt:
+        pass
     finally:
         for worker in pool.values():
             worker.close()
@@ -286,21 +294,25 @@ def _run(course: Course, todo: list[Entry], entries: list[Entry], out: Path, opt
                              daemon=True) for _ in range(workers)]
     running: dict[int, str] = {}
     finished = 0
-    with progress:
+    with progress, sigterm_as_interrupt():
         bar = progress.add_task("grading", total=len(todo))
-        for proc in procs:
-            proc.start()
+        try:
+            for proc in procs:
+                proc.start()
+        except KeyboardInterrupt:
+            _stop(procs)
+            raise
         while finished < len(todo):
             try:
                 event = events.get(timeout=1.0)
             except KeyboardInterrupt:
-                for proc in procs:
-                    proc.kill()
+                _stop(procs)
                 raise CourseError(f"interrupted after {finished} of {len(todo)} submission(s); their results "
                                   "are saved", path=out, fix="run the same command with --resume to grade the rest")
             except queue.Empty:
                 lost = [p for p in procs if not p.is_alive() and p.exitcode not in (0, None)]
                 if lost or all(not p.is_alive() for p in procs):
+                    _stop(procs)
                     names = [running.get(p.pid) for p in lost if running.get(p.pid)]
                     raise CourseError(
                         f"a grader process stopped unexpectedly (exit {lost[0].exitcode if lost else 0})"
@@ -321,6 +333,22 @@ def _run(course: Course, todo: list[Entry], entries: list[Entry], out: Path, opt
             progress.advance(bar)
     for proc in procs:
         proc.join(timeout=30)
+
+
+def _stop(procs, grace: float = 10.0) -> None:
+    """Stop the grader processes: SIGTERM lets each close its workers (killing what student
+    code started, removing their folders); one still alive after ``grace`` s is killed (its
+    workers then end by themselves, see :mod:`coursepack.worker_client`)."""
+    procs = [proc for proc in procs if proc.pid is not None]  # started
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        proc.join(timeout=max(0.0, deadline - time.monotonic()))
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
 
 
 def gradebook_rows(course: Course, out: Path, entries: list[Entry]) -> tuple[list[str], list[list]]:

@@ -33,9 +33,10 @@ from .diagnose import GradingFailure
 from .errors import CourseError
 from .results import Report, TestResult, summarise
 from .testing import Expected, Judge
-from .worker_client import CallResult, Worker
+from .worker_client import WORKER_PREFIX, CallResult, Worker, owned_folder, sigterm_as_interrupt, sweep_folders
 
 MODES = ("check", "grade", "record")
+GRADE_PREFIX = "course-grade-"   # the grader's private copy of the tests (swept when orphaned)
 FRAMEWORK_LIBRARIES = {"torch": "torch", "tf": "tensorflow"}
 
 
@@ -262,6 +263,7 @@ def _check_recordings(course: Course, hidden: bool) -> None:
                           fix="run `course build` in the instructor's copy of the course")
 
 
+@sigterm_as_interrupt()  # SIGTERM stops a grading like Ctrl-C: the workers are closed, nothing stays
 def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode: str = "grade",
           tasks: set[str] | None = None, quiet: bool = True, student: str | None = None,
           identity_source: str | None = None,
@@ -321,7 +323,9 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
     declared = manifest.get("student") if manifest and isinstance(manifest.get("student"), str) else None
     student, identity_source, quiz_refusal = _whose_quiz(course, submission, student, identity_source, declared)
     began = time.monotonic()
-    workdir = Path(tempfile.mkdtemp(prefix="course-grade-"))
+    for prefix in (GRADE_PREFIX, WORKER_PREFIX):  # what a killed grader left behind
+        sweep_folders(prefix)
+    workdir, owner = owned_folder(GRADE_PREFIX)
     hide = [course.root, Path(tempfile.gettempdir()), submission.parent, *(hide or [])]
     session = GradingSession(course, submission, frameworks, mode, tasks, hide=hide, pool=pool, progress=progress)
     try:
@@ -362,6 +366,7 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
     finally:
         session.close()
         shutil.rmtree(workdir, ignore_errors=True)
+        os.close(owner)
 
     for fw in frameworks:
         for package in course.package_dirs(fw):

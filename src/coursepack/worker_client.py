@@ -9,10 +9,21 @@ Batch grading keeps a worker warm across submissions (:meth:`Worker.load`): the
 framework is imported once, and only the staged files change. That is safe only when
 the worker is the init of its own pid namespace, because it then kills whatever a call
 left running before the next one; otherwise ``load`` starts a new worker.
+
+Nothing outlives the grader. This process holds the only write end of the worker's
+stdin: when it closes it (:meth:`Worker.close`) or dies in any way, ``kill -9``
+included, the worker sees the end of its input, kills every process it started and
+exits (see ``runtime/course_worker.py``). The worker's folder cannot be removed by a
+process that was killed; it holds a lock for as long as its grader lives
+(:func:`owned_folder`), and the next worker's start removes every folder whose grader
+is gone (:func:`sweep_folders`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import json
 import os
 import selectors
@@ -22,6 +33,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -34,6 +46,9 @@ from . import sandbox
 
 MAX_OUTPUT_BYTES = 256 * 2**20
 START_TIMEOUT = 120.0
+CLOSE_GRACE = 2.0        # seconds a closed worker has to kill what it started, before SIGKILL
+WORKER_PREFIX = "course-worker-"
+OWNER_FILE = ".owner"
 
 
 @dataclass
@@ -63,6 +78,7 @@ class Worker:
     memory_mb: int = 4096
     _proc: subprocess.Popen | None = None
     _dir: Path | None = None
+    _owner: int | None = None        # the lock that marks _dir as in use (owned_folder)
     _counter: int = 0
     starts: int = 0
     peak_mb: float = 0.0             # largest resident memory of any call so far
@@ -70,7 +86,8 @@ class Worker:
 
     # -- lifecycle ---------------------------------------------------------------
     def start(self) -> None:
-        self._dir = Path(tempfile.mkdtemp(prefix="course-worker-"))
+        sweep_folders(WORKER_PREFIX)
+        self._dir, self._owner = owned_folder(WORKER_PREFIX)
         self._dir.chmod(0o755)
         runtime = self._dir / "runtime"
         runtime.mkdir()
@@ -138,21 +155,34 @@ class Worker:
         self._stage()
 
     def close(self) -> None:
+        """End the worker and everything it started, and remove its folder.
+
+        Closing its stdin is what a dead grader would do too: the worker kills every
+        process it started, however detached, and exits. A worker that does not exit
+        within :data:`CLOSE_GRACE` (stopped, or still importing its framework) is killed
+        with its process group."""
         if self._proc is not None:
             try:
+                self._proc.stdin.close()
+            except OSError:
+                pass
+            _wait_unreaped(self._proc.pid, CLOSE_GRACE)
+            try:  # before the worker is reaped, so that its group id cannot have been reused
                 os.killpg(self._proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
             self._proc.wait()
-            for stream in (self._proc.stdin, self._proc.stdout):
-                try:
-                    stream.close()
-                except OSError:
-                    pass
+            try:
+                self._proc.stdout.close()
+            except OSError:
+                pass
             self._proc = None
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+        if self._owner is not None:
+            os.close(self._owner)
+            self._owner = None
 
     def __enter__(self) -> "Worker":
         return self
@@ -248,6 +278,85 @@ class Worker:
                     continue
                 if expect_id is None or reply.get("id") == expect_id:
                     return reply
+
+
+def _wait_unreaped(pid: int, timeout: float) -> bool:
+    """Wait up to ``timeout`` s for child ``pid`` to end, leaving it unreaped; True if it did."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return True
+        except ChildProcessError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+
+
+def owned_folder(prefix: str) -> tuple[Path, int]:
+    """A new private temporary folder and the descriptor of its lock.
+
+    The lock (``flock`` on ``OWNER_FILE`` inside) is held for as long as the descriptor is
+    open, and the kernel drops it when this process dies, however it dies: a folder whose
+    lock is free belongs to nobody and :func:`sweep_folders` removes it."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    fd = os.open(path / OWNER_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.write(fd, f"{os.getpid()}\n".encode())  # written under the lock: see sweep_folders
+    return path, fd
+
+
+def sweep_folders(prefix: str, parent: Path | None = None) -> list[Path]:
+    """Remove the folders ``parent/prefix*`` (default: the temp folder) that
+    :func:`owned_folder` made for a process that has since died; returns them.
+
+    Folders without a lock file (made by an older version, or not ours) are left alone,
+    and so is a lock file still empty: its creator may be about to take the lock."""
+    removed = []
+    parent = Path(parent or tempfile.gettempdir())
+    try:
+        candidates = [p for p in parent.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return removed
+    for folder in candidates:
+        try:
+            fd = os.open(folder / OWNER_FILE, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            continue  # its grader is alive
+        try:
+            if os.read(fd, 64).strip():
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+        finally:
+            os.close(fd)
+    return removed
+
+
+def raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """Within the block, SIGTERM (what ``kill``, a CI job's timeout or a batch stopping its
+    graders send) stops the grader like Ctrl-C: the ``finally`` blocks then close the workers
+    and remove their folders. Only the main thread can set a handler; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def die_with_parent() -> None:

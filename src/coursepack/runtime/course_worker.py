@@ -14,6 +14,15 @@ adapter, and writes ``PATH/outputs.npz`` (plain arrays) or ``PATH/error.json``. 
 worker answers ``{"id": N, "status": ..., "code": ...}`` when the child is gone. The
 grader trusts none of this: it reads only the arrays, with ``allow_pickle=False``, and
 compares them with values it computed itself.
+
+Lifetime. Nothing student code started may outlive the grader. The grader holds the
+only write end of this worker's stdin, so the end of stdin means the grader is gone
+(killed, even with ``kill -9``) or is done with this worker: the worker then kills every
+process it started and exits. It keeps watching stdin while a call runs, and it is a
+child subreaper, so a process that student code detaches (``setsid``, a double fork)
+stays its descendant and is found. The kernel's parent-death signal cannot do this job:
+it is cleared when ``setpriv`` drops to ``nobody``, and it would kill the worker before
+the worker could kill what it started.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import argparse
 import json
 import os
 import resource
+import select
 import signal
 import sys
 import traceback
@@ -38,15 +48,16 @@ def main() -> None:
 
     # Keep the protocol on private copies of stdin/stdout; the children get /dev/null and
     # log files instead, so nothing student code prints can be mistaken for an answer.
-    proto_in = os.fdopen(os.dup(0), "r", buffering=1)
-    proto_out = os.fdopen(os.dup(1), "w", buffering=1)
+    protocol = Protocol(os.dup(0), os.dup(1))
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
+    _set_child_subreaper()
 
     # Import the libraries before the submission is on sys.path: a student file named
     # numpy.py or torch.py can then never shadow them.
     import numpy  # noqa: F401
+    import psutil  # noqa: F401 - finds what a call left running (_kill_leftovers)
 
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, here)
@@ -62,51 +73,167 @@ def main() -> None:
     # As the init of its own pid namespace this worker can kill every process a call
     # left behind, which makes it safe to reuse for the next submission.
     clears = os.getpid() == 1
-    proto_out.write(json.dumps({"ready": True, "pid": os.getpid(), "clears_leftovers": clears}) + "\n")
-    for line in proto_in:
-        line = line.strip()
-        if not line:
-            continue
-        request = json.loads(line)
-        status, code, peak_kb = _run_child(driver, adapter, request["dir"], args.submission, args.memory_mb,
-                                           (proto_in, proto_out))
-        if clears:
+    try:
+        protocol.write({"ready": True, "pid": os.getpid(), "clears_leftovers": clears})
+        while True:
+            request = protocol.read()
+            if request is None:
+                break  # the grader is gone or done with this worker
+            status, code, peak_kb = _run_child(driver, adapter, request["dir"], args.submission, args.memory_mb,
+                                               protocol)
             _kill_leftovers()
-        proto_out.write(json.dumps({"id": request["id"], "status": status, "code": code,
-                                    "peak_kb": peak_kb}) + "\n")
+            protocol.write({"id": request["id"], "status": status, "code": code, "peak_kb": peak_kb})
+    finally:
+        _kill_leftovers()  # whatever ended this loop (end of stdin, a broken pipe), nothing stays
 
 
-def _run_child(driver, adapter, folder: str, submission: str, memory_mb: int, protocol) -> tuple[str, int, int]:
-    """Run one request in a fresh child; (how it ended, its code, its peak memory in KiB)."""
+class GraderGone(Exception):
+    """The grader closed its end of the protocol (it exited, was killed, or closed us)."""
+
+
+class Protocol:
+    """JSON lines on two raw descriptors, read so that a call can also watch for the end
+    of stdin (``select`` on a buffered file object would miss lines already buffered)."""
+
+    def __init__(self, fd_in: int, fd_out: int):
+        self.fd_in, self.fd_out = fd_in, fd_out
+        self._buffer = b""
+        self.closed = False
+
+    def fileno(self) -> int:
+        return self.fd_in
+
+    def read(self) -> dict | None:
+        """The next request, or None once stdin has ended."""
+        while b"\n" not in self._buffer:
+            if not self._fill():
+                return None
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        line = line.strip()
+        return json.loads(line) if line else self.read()
+
+    def _fill(self) -> bool:
+        """Read what stdin holds into the buffer; False at its end."""
+        if self.closed:
+            return False
+        data = os.read(self.fd_in, 65536)
+        if not data:
+            self.closed = True
+            return False
+        self._buffer += data
+        return True
+
+    def write(self, message: dict) -> None:
+        data = (json.dumps(message) + "\n").encode()
+        while data:
+            try:
+                data = data[os.write(self.fd_out, data):]
+            except BrokenPipeError:
+                raise GraderGone from None
+
+    def close_in_child(self) -> None:
+        for fd in (self.fd_in, self.fd_out):
+            os.close(fd)
+
+
+def _run_child(driver, adapter, folder: str, submission: str, memory_mb: int,
+               protocol: Protocol) -> tuple[str, int, int]:
+    """Run one request in a fresh child; (how it ended, its code, its peak memory in KiB).
+
+    Raises :class:`GraderGone` when stdin ends while the child runs."""
     pid = os.fork()
     if pid == 0:  # the child: runs student code, then exits without returning
         code = 70
         try:
-            for stream in protocol:  # student code must not reach the protocol pipes
-                os.close(stream.fileno())
+            protocol.close_in_child()  # student code must not reach the protocol pipes
             _child(driver, adapter, folder, submission, memory_mb)
             code = 0
         except BaseException:  # noqa: BLE001 - anything must end in os._exit
             code = 71
         finally:
             os._exit(code)
+    _wait_watching(pid, protocol)
     _, status, usage = os.wait4(pid, 0)  # this child's own usage, not the worker's lifetime
     if os.WIFSIGNALED(status):
         return "signal", os.WTERMSIG(status), usage.ru_maxrss
     return "exit", os.WEXITSTATUS(status), usage.ru_maxrss
 
 
-def _kill_leftovers() -> None:
-    """Kill and reap every other process of this pid namespace (daemons a call started)."""
+def _wait_watching(pid: int, protocol: Protocol) -> None:
+    """Return when child ``pid`` has ended (not reaped); raise GraderGone if stdin ends first."""
     try:
-        os.kill(-1, signal.SIGKILL)  # from a namespace's init: everyone in it but itself
-    except ProcessLookupError:
-        return
+        pidfd = os.pidfd_open(pid)  # Linux 5.3+: readable once the child has ended
+    except (AttributeError, OSError):
+        pidfd = None
+    try:
+        while True:
+            if pidfd is None:
+                ended = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+                if ended is not None:
+                    return
+            ready, _, _ = select.select([protocol] + ([pidfd] if pidfd is not None else []), [], [],
+                                        None if pidfd is not None else 0.05)
+            if pidfd is not None and pidfd in ready:
+                return
+            if protocol in ready and not protocol._fill():
+                raise GraderGone
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def _kill_leftovers() -> None:
+    """Kill and reap every process this worker started, however detached.
+
+    The init of a pid namespace kills everyone in it at once. Elsewhere the worker is a
+    child subreaper, so every process student code started is still its descendant:
+    they are stopped first (so none can start another), then killed."""
+    if os.getpid() == 1:
+        try:
+            os.kill(-1, signal.SIGKILL)  # from a namespace's init: everyone in it but itself
+        except ProcessLookupError:
+            pass
+    else:
+        import psutil
+
+        while True:
+            alive = []
+            for process in psutil.Process().children(recursive=True):
+                try:
+                    if process.status() != psutil.STATUS_ZOMBIE:
+                        process.send_signal(signal.SIGSTOP)
+                        alive.append(process)
+                except psutil.Error:
+                    pass
+            if not alive:
+                break
+            for process in alive:
+                try:
+                    process.kill()
+                except psutil.Error:
+                    pass
+            _reap()
+    _reap()
+
+
+def _reap() -> None:
     while True:
         try:
-            os.waitpid(-1, 0)
+            pid, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
+        if pid == 0:
+            return
+
+
+def _set_child_subreaper() -> None:
+    """Orphans of student code are re-parented to this worker, not to the system's init."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
 
 
 def _set_dumpable(flag: bool) -> None:
@@ -183,4 +310,7 @@ def _limit(kind: int, value: int) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except GraderGone:
+        pass  # main() has killed what the calls started
