@@ -286,3 +286,58 @@ def test_quiz_answers_of_someone_else_score_zero(course, tmp_path):
     (sub / "quiz_answers" / "post.json").write_text(json.dumps(reference))
     report, _ = grade(course, sub, frameworks=("torch",), tasks={"quiz-post"}, student="mallory@example.org")
     assert report.tests[0].score == 0 and "drawn for" in report.tests[0].message
+
+
+def _at_import(submission, fw: str, module: str, code: str) -> None:
+    """Put ``code`` at the top of ``module``.py, right after its ``__future__`` import."""
+    path = submission / f"course_{fw}" / f"{module}.py"
+    head = "from __future__ import annotations\n"
+    text = path.read_text()
+    assert head in text
+    path.write_text(text.replace(head, head + textwrap.dedent(code), 1))
+
+
+def test_hang_at_import_costs_one_short_limit_per_module(course, tmp_path, monkeypatch):
+    """A file whose top level never returns is imported once, under the import limit; every
+    test of that file (and of files that import it) then fails at once with the reason."""
+    from coursepack import grading
+
+    monkeypatch.setattr(grading, "IMPORT_TIME_LIMIT", 3.0)
+    sub = make_submission(course, tmp_path / "s")
+    _at_import(sub, "torch", "attention", "while True:\n    pass\n")
+    pool = {}
+    try:
+        report, _ = grade(course, sub, frameworks=("torch",), tasks={"sdpa", "additive", "multihead", "sinusoidal"},
+                          pool=pool)
+        worker = pool["torch"]
+        # attention.py timed out once, multihead.py (which imports it) once: one new worker each.
+        assert worker.starts == 3
+    finally:
+        for w in pool.values():
+            w.close()
+    broken = [t for t in report.tests if t.task in ("sdpa", "additive", "multihead")]
+    assert len(broken) > 10 and not any(t.passed for t in broken)
+    for t in broken:
+        module = "multihead" if t.task == "multihead" else "attention"
+        assert t.message.startswith(f"importing course_torch/{module}.py did not finish in time (no result "
+                                    "within 3 s)"), t.message
+    assert all(t.passed for t in report.tests if t.task == "sinusoidal")  # other files are unaffected
+
+
+def test_memory_bomb_at_import_is_met_once(course_copy, tmp_path):
+    toml = course_copy / "course.toml"
+    toml.write_text(toml.read_text().replace("memory_mb = 6144", "memory_mb = 2048"))
+    course = load_course(toml)
+    sub = make_submission(course, tmp_path / "s")
+    _at_import(sub, "torch", "attention", "import numpy as _np\n"
+                                          "_blocks = [_np.ones(256 * 2**20 // 8) for _ in range(64)]\n")
+    pool = {}
+    try:
+        report, _ = grade(course, sub, frameworks=("torch",), tasks={"sdpa"}, pool=pool)
+        assert pool["torch"].calls == 2  # the package, then attention.py; no test reached the worker
+    finally:
+        for w in pool.values():
+            w.close()
+    assert report.tests and not any(t.passed for t in report.tests)
+    for t in report.tests:
+        assert t.message.startswith("importing course_torch/attention.py failed: your code raised MemoryError"), t.message

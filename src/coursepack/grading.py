@@ -13,6 +13,7 @@ records the expected values (see :mod:`coursepack.snapshots`).
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import io
 import os
@@ -36,6 +37,10 @@ from .testing import Expected, Judge
 from .worker_client import WORKER_PREFIX, CallResult, Worker, owned_folder, sigterm_as_interrupt, sweep_folders
 
 MODES = ("check", "grade", "record")
+# Seconds the import of one module of a submission may take (never more than the test's
+# own limit). With the framework already loaded a correct module imports in well under a
+# second; code at the top level of a file that never ends costs this, once per module.
+IMPORT_TIME_LIMIT = 10.0
 GRADE_PREFIX = "course-grade-"   # the grader's private copy of the tests (swept when orphaned)
 FRAMEWORK_LIBRARIES = {"torch": "torch", "tf": "tensorflow"}
 
@@ -65,6 +70,7 @@ class GradingSession:
         self._shared: dict[str, object] = {}
         self.worker_peak_mb = 0.0
         self.timeouts: dict[tuple[str, str], float] = {}  # (framework, task) -> the limit it hit
+        self._imports: dict[tuple[str, str], CallResult | None] = {}  # (framework, module) -> failure
 
     # -- used by testing.Judge / testing.Expected ---------------------------------
     @property
@@ -87,11 +93,31 @@ class GradingSession:
                 shared_files=self.worker_files(framework), hide=self.hide, memory_mb=self.course.memory_mb)
             self._workers[framework] = worker
         worker.load(self.submission)
+        for module in modules_of(request):
+            failure = self._import_step(worker, framework, module, timeout)
+            if failure is not None:
+                return failure
         return worker.call(request, arrays, timeout)
 
     def worker_files(self, framework: str) -> dict[str, Path]:
         """The trusted files copied in beside the submission (``course.toml``'s shared files)."""
         return {n: self.course.shared_source(n) for n in self.course.shared_files}
+
+    def _import_step(self, worker: Worker, framework: str, module: str, timeout: float) -> CallResult | None:
+        """Import ``module`` of the submission on its own, once per grading; the failure
+        (None if it imported) that every call needing it then gets at once.
+
+        Every call still imports the module again in its own fresh child: this step only
+        makes code at a file's top level that hangs, crashes or exhausts the memory cost
+        one short limit, instead of a test's full limit in every test."""
+        key = (framework, module)
+        if key not in self._imports:
+            result = worker.call({"framework": framework, "import": module}, {},
+                                 min(IMPORT_TIME_LIMIT, timeout))
+            path = module.replace(".", "/")
+            file = f"{path}/__init__.py" if (self.submission / path).is_dir() else f"{path}.py"
+            self._imports[key] = None if result.ok else dataclasses.replace(result, during_import=file)
+        return self._imports[key]
 
     def shared_module(self, name: str):
         """Import a trusted shared file (e.g. toylang) into the grader, once."""
@@ -248,6 +274,21 @@ class GradingSession:
 
     def _hidden_not_collected(self, task_id: str) -> int:
         return self.hidden_counts.get(task_id, 0) if self.mode == "check" else 0
+
+
+def modules_of(request: dict) -> list[str]:
+    """The submission's modules a worker request imports, each package before its modules
+    (``course_torch``, ``course_torch.attention``)."""
+    targets = [request["build"]["target"]] if request.get("build") else []
+    targets += [step["call"] for step in request.get("steps", []) if ":" in step.get("call", "")]
+    modules: list[str] = []
+    for target in targets:
+        parts = target.partition(":")[0].split(".")
+        for i in range(1, len(parts) + 1):
+            name = ".".join(parts[:i])
+            if name not in modules:
+                modules.append(name)
+    return modules
 
 
 def _check_recordings(course: Course, hidden: bool) -> None:

@@ -97,7 +97,7 @@ class Judge:
             limit = min(limit, max(3.0, limit / 10))
         result = self._session.call(self.framework, request, arrays, limit)
         if not result.ok:
-            if result.failure == "timeout" and self.task:
+            if result.failure == "timeout" and self.task and not result.during_import:
                 self._session.timeouts[(self.framework, self.task)] = limit
             raise GradingFailure(_explain(result, self.visibility, self.task, self._session))
         # Exactly the arrays asked for: a worker that returns fewer (or others) gains nothing.
@@ -247,6 +247,16 @@ def _hidden_where(where: str | None, session) -> str | None:
 
 
 def _explain(result, visibility: str, task: str | None = None, session=None) -> str:
+    if result.during_import:  # the import step failed: every test of that file says so at once
+        if result.failure == "timeout":
+            return (f"importing {result.during_import} did not finish in time ({result.message}): code at "
+                    "the top level of that file (or of a file it imports) never ends; keep only imports "
+                    "and definitions there, and run code inside functions")
+        return f"importing {result.during_import} failed: {_explain_call(result, visibility, task, session)}"
+    return _explain_call(result, visibility, task, session)
+
+
+def _explain_call(result, visibility: str, task: str | None = None, session=None) -> str:
     hidden = visibility == "hidden"
     if result.failure == "exception":
         if hidden:

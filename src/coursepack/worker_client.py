@@ -62,6 +62,7 @@ class CallResult:
     log: str = ""                   # the tail of what student code printed
     seconds: float = 0.0
     exception_type: str | None = None
+    during_import: str | None = None  # the submission's file whose import step failed (grading.py)
 
     @property
     def ok(self) -> bool:
@@ -183,6 +184,11 @@ class Worker:
         if self._owner is not None:
             os.close(self._owner)
             self._owner = None
+
+    @property
+    def calls(self) -> int:
+        """Requests sent to this worker so far (across restarts)."""
+        return self._counter
 
     def __enter__(self) -> "Worker":
         return self
