@@ -18,9 +18,11 @@ the submission started itself.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -74,8 +76,10 @@ class Run:
     """One ``course`` command with a private temp folder, started in its own process group."""
 
     def __init__(self, course, tmp_path: Path, args: list[str], level: str, tag: str | None = None):
-        self.tmpdir = tmp_path / "tmpdir-of-run"
-        self.tmpdir.mkdir(exist_ok=True)
+        # Not under tmp_path: pytest's folder is private to root, and a worker running as
+        # nobody must reach its own folder.
+        self.tmpdir = Path(tempfile.mkdtemp(prefix="course-lifecycle-"))
+        self.tmpdir.chmod(0o755)
         self.tag = tag
         self.env = {**os.environ, "TMPDIR": str(self.tmpdir), "COURSE_ISOLATION": level}
         self.course = course
@@ -137,6 +141,7 @@ class Run:
                 process.kill()
             except psutil.Error:
                 pass
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 
 def _alive(process: psutil.Process) -> bool:

@@ -41,7 +41,8 @@ MODES = ("check", "grade", "record")
 # own limit). With the framework already loaded a correct module imports in well under a
 # second; code at the top level of a file that never ends costs this, once per module.
 IMPORT_TIME_LIMIT = 10.0
-GRADE_PREFIX = "course-grade-"   # the grader's private copy of the tests (swept when orphaned)
+GRADE_PREFIX = "course-grade-"             # the grader's private copy of the tests
+SUBMISSION_PREFIX = "course-submission-"   # a zip's unpacked files (both swept when orphaned)
 FRAMEWORK_LIBRARIES = {"torch": "torch", "tf": "tensorflow"}
 
 
@@ -331,14 +332,16 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
 
     submission = Path(submission).resolve()
     if submission.is_file() and submission.suffix == ".zip":
-        unpacked = Path(tempfile.mkdtemp(prefix="course-submission-"))
+        folder, owner = owned_folder(SUBMISSION_PREFIX)
+        unpacked = folder / "submission"
         try:
             manifest = unpack_submission(submission, unpacked)
             report, session = grade(course, unpacked, frameworks=frameworks, mode=mode, tasks=tasks, quiet=quiet,
                                     student=student, identity_source=identity_source, pool=pool, hide=[*(hide or []), submission.parent],
                                     progress=progress)
         finally:
-            shutil.rmtree(unpacked, ignore_errors=True)
+            shutil.rmtree(folder, ignore_errors=True)
+            os.close(owner)
         report.submission = str(submission)
         if not manifest:
             report.errors.append("the zip has no manifest.json: it was not made by `course submit`")
@@ -364,7 +367,7 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
     declared = manifest.get("student") if manifest and isinstance(manifest.get("student"), str) else None
     student, identity_source, quiz_refusal = _whose_quiz(course, submission, student, identity_source, declared)
     began = time.monotonic()
-    for prefix in (GRADE_PREFIX, WORKER_PREFIX):  # what a killed grader left behind
+    for prefix in (GRADE_PREFIX, SUBMISSION_PREFIX, WORKER_PREFIX):  # what a killed grader left behind
         sweep_folders(prefix)
     workdir, owner = owned_folder(GRADE_PREFIX)
     hide = [course.root, Path(tempfile.gettempdir()), submission.parent, *(hide or [])]

@@ -31,7 +31,6 @@ import shutil
 import signal
 import stat
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -112,10 +111,11 @@ class Worker:
         for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine-specific BLAS fixes
             if key in os.environ:
                 env[key] = os.environ[key]
+        # No parent-death signal here: killed with this process, the worker could not kill
+        # what it started. The end of its stdin tells it (see the module doc).
         self._proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            cwd=self._dir, env=env, start_new_session=True, text=True, bufsize=1,
-            preexec_fn=die_with_parent if sys.platform.startswith("linux") else None)
+            cwd=self._dir, env=env, start_new_session=True, text=True, bufsize=1)
         self.starts += 1
         reply = self._read_line(START_TIMEOUT)
         if not reply or not reply.get("ready"):
