@@ -22,7 +22,6 @@ is gone (:func:`sweep_folders`).
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import json
 import os
@@ -318,7 +317,8 @@ def sweep_folders(prefix: str, parent: Path | None = None) -> list[Path]:
     :func:`owned_folder` made for a process that has since died; returns them.
 
     Folders without a lock file (made by an older version, or not ours) are left alone,
-    and so is a lock file still empty: its creator may be about to take the lock."""
+    and so is a lock file still empty unless it is a minute old: its creator may be about
+    to take the lock. Never raises: a folder it cannot open or remove is left."""
     removed = []
     parent = Path(parent or tempfile.gettempdir())
     try:
@@ -331,16 +331,12 @@ def sweep_folders(prefix: str, parent: Path | None = None) -> list[Path]:
         except OSError:
             continue
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            os.close(fd)
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise
-            continue  # its grader is alive
-        try:
-            if os.read(fd, 64).strip():
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # taken only if its grader is gone
+            if os.read(fd, 64).strip() or time.time() - os.fstat(fd).st_mtime > 60:
                 shutil.rmtree(folder, ignore_errors=True)
                 removed.append(folder)
+        except OSError:
+            continue  # its grader is alive (or the folder is not ours to read)
         finally:
             os.close(fd)
     return removed
