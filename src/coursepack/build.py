@@ -39,6 +39,7 @@ class BuildResult:
     written: list[Path] = field(default_factory=list)
     drifted: list[Path] = field(default_factory=list)   # check mode: files that differ
     recorded: int = 0                                   # expected values recorded
+    mistakes: object = None                             # feedback.record.Summary, when recorded
 
 
 STUB_PREFIX = "task '{task}' "  # how every stub's message starts (the grader reads the task id from it)
@@ -112,6 +113,11 @@ def generated_files(course: Course) -> dict[Path, bytes]:
         files[course.assignments / name] = (course.solutions / name).read_bytes()
     _check_symbols(course)
     files.update(reference_quiz_answers(course))
+    from .feedback.catalogue import PUBLIC_INDEX, load_catalogue, public_index
+
+    catalogue = load_catalogue(course)
+    if catalogue is not None:  # the names and hints of the known mistakes (no code)
+        files[course.public_tests / snapshots.FOLDER / PUBLIC_INDEX] = public_index(catalogue)
     return files
 
 
@@ -190,6 +196,17 @@ def stale_recordings(course: Course) -> list[Path]:
     counts = course.public_tests / snapshots.FOLDER / snapshots.COUNTS_FILE
     if not counts.is_file():
         stale.append(counts)
+    from .feedback import fingerprints, record
+    from .feedback.catalogue import load_catalogue
+
+    catalogue = load_catalogue(course)
+    if catalogue is not None:
+        for test_file, folder in _test_files(course):
+            stem = fingerprints.file_stem(test_file.stem)
+            meta, npz = folder / f"{stem}.json", folder / f"{stem}.npz"
+            if not npz.is_file() or not meta.is_file() or \
+                    meta.read_text(encoding="utf-8") != record.meta_text(course, catalogue, test_file):
+                stale.append(npz)
     return stale
 
 
@@ -230,7 +247,31 @@ def record_expected(course: Course, result: BuildResult) -> int:
             hidden[t.task] = hidden.get(t.task, 0) + 1
     write_atomic(course.public_tests / snapshots.FOLDER / snapshots.COUNTS_FILE,
                  json.dumps(dict(sorted(hidden.items())), indent=2) + "\n")
+    result.mistakes = record_mistakes(course, result)
     return count
+
+
+def record_mistakes(course: Course, result: BuildResult):
+    """Record the fingerprints of the catalogue of known mistakes (see :mod:`coursepack.feedback`)."""
+    from .feedback import fingerprints, record
+    from .feedback.catalogue import load_catalogue
+
+    catalogue = load_catalogue(course)
+    if catalogue is None:
+        return None
+    summary, prints = record.record_fingerprints(course, catalogue)
+    for test_file, folder in _test_files(course):
+        visibility = "hidden" if folder.parent == course.hidden_tests else "public"
+        stem = fingerprints.file_stem(test_file.stem)
+        npz = folder / f"{stem}.npz"
+        data = snapshots.npz_bytes(prints.get((visibility, test_file.stem), {}))
+        if not npz.is_file() or npz.read_bytes() != data:
+            tmp = npz.with_suffix(".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(npz)
+            result.written.append(npz)
+        write_atomic(folder / f"{stem}.json", record.meta_text(course, catalogue, test_file))
+    return summary
 
 
 def clean(course: Course) -> None:

@@ -374,6 +374,9 @@ def build_cmd(ctx, check_only, no_record):
         return
     for path in result.written:
         click.echo(f"wrote {path.relative_to(root)}")
+    if result.mistakes is not None:
+        for line in result.mistakes.lines():
+            click.echo(line)
     click.echo(f"Build done: {len(result.written)} file(s) changed, {result.recorded} expected value(s) recorded.")
 
 

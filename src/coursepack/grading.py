@@ -30,8 +30,10 @@ import pytest
 
 from . import sandbox, snapshots
 from .config import Course
-from .diagnose import GradingFailure
+from .diagnose import ATOL, RTOL, GradingFailure
 from .errors import CourseError
+from .feedback import fingerprints
+from .feedback.catalogue import PUBLIC_INDEX
 from .results import Report, TestResult, summarise
 from .testing import Expected, Judge
 from .worker_client import WORKER_PREFIX, CallResult, Worker, owned_folder, sigterm_as_interrupt, sweep_folders
@@ -72,6 +74,12 @@ class GradingSession:
         self.worker_peak_mb = 0.0
         self.timeouts: dict[tuple[str, str], float] = {}  # (framework, task) -> the limit it hit
         self._imports: dict[tuple[str, str], CallResult | None] = {}  # (framework, module) -> failure
+        # What each test received from the worker, call by call, keyed by (visibility, test
+        # file stem, test name, framework): matched against the fingerprints of known mistakes.
+        self.calls: dict[tuple[str, str, str, str], list[dict[str, np.ndarray]]] = {}
+        self._current: tuple[str, str, str, str] | None = None
+        self._tolerance: dict[tuple[str, str, str, str], tuple[float, float]] = {}
+        self.mistakes = fingerprints.Index(course.public_tests / snapshots.FOLDER / PUBLIC_INDEX)
 
     # -- used by testing.Judge / testing.Expected ---------------------------------
     @property
@@ -98,7 +106,16 @@ class GradingSession:
             failure = self._import_step(worker, framework, module, timeout)
             if failure is not None:
                 return failure
-        return worker.call(request, arrays, timeout)
+        result = worker.call(request, arrays, timeout)
+        if self._current is not None:
+            self.calls[self._current].append(fingerprints.observed(result))
+        return result
+
+    def note_tolerance(self, atol: float, rtol: float) -> None:
+        """The tolerance the running test compares with (the loosest, if it compares twice)."""
+        if self._current is not None:
+            old = self._tolerance.get(self._current, (atol, rtol))
+            self._tolerance[self._current] = (max(old[0], atol), max(old[1], rtol))
 
     def worker_files(self, framework: str) -> dict[str, Path]:
         """The trusted files copied in beside the submission (``course.toml``'s shared files)."""
@@ -191,7 +208,12 @@ class GradingSession:
         if self._progress:
             self._progress("collected", {"total": len(session.items)})
 
+    def _test_key(self, item) -> tuple[str, str, str, str]:
+        return (self.visibility(item), Path(str(item.fspath)).stem, item.originalname, self._framework_of(item))
+
     def pytest_runtest_setup(self, item):
+        self._current = self._test_key(item)
+        self.calls[self._current] = []
         if self._progress:
             self._progress("start", {"task": dict(item.user_properties)["task"], "framework": self._framework_of(item),
                                      "test": item.name})
@@ -248,6 +270,9 @@ class GradingSession:
                 message = f"the test could not complete ({type(exc).__name__}); tell your instructor"
             else:
                 message = f"{type(exc).__name__}: {exc}"
+            named = self._known_mistake(item, task.id)
+            if named:
+                message = f"{message} {named}".strip()
         name = item.nodeid.split("/")[-1]
         self.results.append(TestResult(
             name=name, task=task.id, framework=framework, visibility=visibility,
@@ -256,6 +281,17 @@ class GradingSession:
         if self._progress:
             self._progress("done", {"task": task.id, "framework": framework, "test": item.name,
                                     "passed": report.passed, "seconds": report.duration})
+
+    def _known_mistake(self, item, task_id: str) -> str:
+        """The names of the catalogued mistakes whose fingerprint this failed test matches."""
+        if self.mode == "record":
+            return ""
+        key = self._test_key(item)
+        visibility, stem, test, framework = key
+        path = self._snapshot_dir(item) / f"{fingerprints.file_stem(stem)}.npz"
+        atol, rtol = self._tolerance.get(key, (ATOL, RTOL))
+        return self.mistakes.describe(
+            self.mistakes.match(path, task_id, test, framework, self.calls.get(key, []), atol, rtol))
 
     @property
     def task_ids(self) -> set[str]:
