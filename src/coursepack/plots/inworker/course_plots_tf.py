@@ -133,12 +133,11 @@ def position_table(model):
 
 
 def canonical_weights(model, names):
-    """The values of the canonical weights ``names`` (see coursepack/layouts.py), in order."""
-    values = []
-    for name in names:
-        *path, leaf = name.split(".")
-        owner = model
-        for part in path:
-            owner = owner[int(part)] if part.isdigit() else getattr(owner, part)
-        values.append(tf.convert_to_tensor(getattr(owner, leaf)))
-    return tuple(values)
+    """The values of the canonical weights ``names`` (see coursepack/layouts.py), in order.
+
+    The worker's adapter already maps canonical names to variables (it loads canonical
+    weights with the same map), so this only reads it."""
+    import tf_adapter  # loaded by the worker before any call
+
+    variables = tf_adapter.canonical_parameters(model)
+    return tuple(tf.convert_to_tensor(variables[name]) for name in names)

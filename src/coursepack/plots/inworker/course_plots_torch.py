@@ -123,20 +123,16 @@ def position_table(model):
 
 
 def canonical_weights(model, names):
-    """The values of the canonical weights ``names`` (see coursepack/layouts.py), in order."""
+    """The values of the canonical weights ``names`` (see coursepack/layouts.py), in order.
+
+    The worker's adapter already maps canonical names to parameters (it loads canonical
+    weights with the same map), so this only reads it; a kernel is stored transposed."""
+    import torch_adapter  # loaded by the worker before any call
+
+    params = torch_adapter.canonical_parameters(model)
     values = []
     for name in names:
-        *path, leaf = name.split(".")
-        owner = model
-        for part in path:
-            owner = owner[int(part)] if part.isdigit() else getattr(owner, part)
-        if leaf == "kernel":
-            value = owner.weight.T
-        elif leaf == "embeddings":
-            value = owner.weight
-        elif leaf in ("gamma", "beta"):
-            value = owner.weight if leaf == "gamma" else owner.bias
-        else:
-            value = getattr(owner, leaf)
+        param, transposed = params[name]
+        value = param.T if transposed else param
         values.append(value.detach().float().clone())
     return tuple(values)
