@@ -21,13 +21,13 @@ import traceback
 import zipfile
 from pathlib import Path
 
-from . import build
-from .config import Course
-from .errors import CourseError
-from .lms.identity import Identity
-from .release import PACKAGE_ROOT, declared_framework, read_manifest
-from .lms.junit import to_junit
-from .results import Report, to_gradescope, to_markdown, write_atomic
+from coursepack import build
+from coursepack.config import Course
+from coursepack.errors import CourseError
+from coursepack.lms.identity import Identity
+from coursepack.release import PACKAGE_ROOT, declared_framework, read_manifest
+from coursepack.lms.junit import to_junit
+from coursepack.results import Report, to_gradescope, to_markdown, write_atomic
 
 HIDDEN_CHOICES = ("name-and-points", "after_due_date", "after_published", "hidden")
 
@@ -37,7 +37,7 @@ MATRIX_LIMIT = 256
 
 def github_workflow(course: Course, max_repos: int = 1024) -> str:
     """The instructors' grading workflow, with enough grading jobs for ``max_repos`` repositories."""
-    from .lms.templating import render
+    from coursepack.lms.templating import render
 
     if max_repos < 1:
         raise CourseError(f"--max-repos must be at least 1, not {max_repos}", fix="pass the size of the class")
@@ -51,7 +51,7 @@ def github_workflow(course: Course, max_repos: int = 1024) -> str:
 
 def write_github_workflow(course: Course, out: Path, max_repos: int = 1024) -> list[Path]:
     """Write the instructor's grading workflow (and a roster template) under ``out``."""
-    from .lms.templating import render
+    from coursepack.lms.templating import render
 
     out = Path(out)
     workflow = out / ".github" / "workflows" / "grade-submissions.yml"
@@ -123,7 +123,7 @@ def grade_one(course: Course, folder: Path, *, framework: str | None = None,
     """Grade what a CI platform put in ``folder``; never raises for a bad submission.
 
     ``identity`` is who submitted as the platform says (see :mod:`coursepack.lms.identity`)."""
-    from .grading import grade, ungraded_report
+    from coursepack.grading import grade, ungraded_report
 
     chosen = (framework,) if framework in course.frameworks else None  # for a report without grading
     student = identity.student if identity else None
@@ -163,7 +163,7 @@ def _lay_out_loose_files(course: Course, folder: Path, framework: str | None
                          ) -> tuple[Path | None, str | None, list[str]]:
     """Loose module files at the top of ``folder`` (or of its one inner folder), laid into a
     copy of the track's stubs in a new folder: (folder, track, places), or (None, None, [])."""
-    from .lms.loose import lay_out
+    from coursepack.lms.loose import lay_out
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -200,8 +200,8 @@ def build_gradescope(course: Course, out: Path, *, hidden: str = "name-and-point
 
     ``id_field`` is the attribute of Gradescope's users (``email``, ``sid``, ...) that
     students take the quizzes with."""
-    from .lms.identity import GRADESCOPE_FIELDS
-    from .lms.templating import render
+    from coursepack.lms.identity import GRADESCOPE_FIELDS
+    from coursepack.lms.templating import render
 
     if id_field not in GRADESCOPE_FIELDS:
         raise CourseError(f"unknown Gradescope user field {id_field!r}", fix=f"use one of {GRADESCOPE_FIELDS}")

@@ -38,10 +38,10 @@ from pathlib import Path
 
 from rich.markup import escape  # submission names come from students: never rich markup
 
-from .config import Course, load_course
-from .errors import CourseError
-from .results import to_markdown, write_atomic
-from .worker_client import sigterm_as_interrupt
+from coursepack.config import Course, load_course
+from coursepack.errors import CourseError
+from coursepack.results import to_markdown, write_atomic
+from coursepack.worker_client import sigterm_as_interrupt
 
 RESULTS, FEEDBACK, GRADEBOOK = "results", "feedback", "gradebook.csv"
 RESULT_VERSION = 1
@@ -68,7 +68,7 @@ def is_class_folder(course: Course, path: Path) -> bool:
 def find_submissions(course: Course, folder: Path) -> tuple[list[Entry], list[str]]:
     """The zips and submission folders directly inside ``folder`` (sorted by name), and
     the names of the other entries, which are not graded (to be reported)."""
-    from .autograder import locate_submission
+    from coursepack.autograder import locate_submission
 
     entries: dict[str, Entry] = {}
     skipped: list[str] = []
@@ -134,7 +134,7 @@ _state: dict = {}
 
 def _grader_main(course_path: str, parent: int, jobs, events, options: dict) -> None:
     """A grader process: take entries from ``jobs`` until ``None``, report on ``events``."""
-    from .worker_client import raise_keyboard_interrupt, die_with_parent
+    from coursepack.worker_client import raise_keyboard_interrupt, die_with_parent
 
     die_with_parent()
     if os.getppid() != parent:  # the parent died before we asked to die with it
@@ -163,8 +163,8 @@ def _grader_main(course_path: str, parent: int, jobs, events, options: dict) -> 
 
 def grade_entry(course: Course, entry: Entry, out: Path, options: dict, pool: dict) -> dict:
     """Grade one entry, write its result and feedback atomically, return a summary."""
-    from .autograder import detect_framework
-    from .grading import grade, ungraded_report
+    from coursepack.autograder import detect_framework
+    from coursepack.grading import grade, ungraded_report
 
     began = time.monotonic()
     frameworks = tuple(options["frameworks"]) if options.get("frameworks") else None
@@ -248,7 +248,7 @@ def grade_class(course: Course, folder: Path, out: Path, *, workers: int = 1, fr
         raise CourseError("the output folder is inside the class folder", path=out,
                           fix="choose --out outside the folder of submissions")
     entries, skipped = find_submissions(course, folder)
-    from .grading import check_course_can_grade
+    from coursepack.grading import check_course_can_grade
 
     check_course_can_grade(course, frameworks or course.frameworks, "grade")  # before any grade is written
     options = {"out": str(out), "folder": str(folder), "frameworks": list(frameworks or []),

@@ -24,10 +24,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import snapshots
-from .config import Course
-from .errors import CourseError
-from .results import write_atomic
+from coursepack import snapshots
+from coursepack.config import Course
+from coursepack.errors import CourseError
+from coursepack.results import write_atomic
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -113,7 +113,7 @@ def generated_files(course: Course) -> dict[Path, bytes]:
         files[course.assignments / name] = (course.solutions / name).read_bytes()
     _check_symbols(course)
     files.update(reference_quiz_answers(course))
-    from .feedback.catalogue import PUBLIC_INDEX, load_catalogue, public_index
+    from coursepack.feedback.catalogue import PUBLIC_INDEX, load_catalogue, public_index
 
     catalogue = load_catalogue(course)
     if catalogue is not None:  # the names and hints of the known mistakes (no code)
@@ -123,8 +123,8 @@ def generated_files(course: Course) -> dict[Path, bytes]:
 
 def reference_quiz_answers(course: Course) -> dict[Path, bytes]:
     """All-correct quiz answers of the reference submission (solutions/ gets full marks)."""
-    from .quiz.grading import reference_answers
-    from .quiz.progress import answers_path
+    from coursepack.quiz.grading import reference_answers
+    from coursepack.quiz.progress import answers_path
 
     return {answers_path(course.solutions, kind): (json.dumps(reference_answers(course, kind), indent=2,
                                                               ensure_ascii=False) + "\n").encode("utf-8")
@@ -196,8 +196,8 @@ def stale_recordings(course: Course) -> list[Path]:
     counts = course.public_tests / snapshots.FOLDER / snapshots.COUNTS_FILE
     if not counts.is_file():
         stale.append(counts)
-    from .feedback import fingerprints, record
-    from .feedback.catalogue import load_catalogue
+    from coursepack.feedback import fingerprints, record
+    from coursepack.feedback.catalogue import load_catalogue
 
     catalogue = load_catalogue(course)
     if catalogue is not None:
@@ -212,7 +212,7 @@ def stale_recordings(course: Course) -> list[Path]:
 
 def record_expected(course: Course, result: BuildResult) -> int:
     """Run every test on the reference solutions and store what they return."""
-    from .grading import grade  # grading imports build's neighbours; import late
+    from coursepack.grading import grade  # grading imports build's neighbours; import late
 
     if snapshots.RECORD_FRAMEWORK not in course.frameworks:
         raise CourseError(f"expected values are recorded with the {snapshots.RECORD_FRAMEWORK} solutions, "
@@ -253,8 +253,8 @@ def record_expected(course: Course, result: BuildResult) -> int:
 
 def record_mistakes(course: Course, result: BuildResult):
     """Record the fingerprints of the catalogue of known mistakes (see :mod:`coursepack.feedback`)."""
-    from .feedback import fingerprints, record
-    from .feedback.catalogue import load_catalogue
+    from coursepack.feedback import fingerprints, record
+    from coursepack.feedback.catalogue import load_catalogue
 
     catalogue = load_catalogue(course)
     if catalogue is None:

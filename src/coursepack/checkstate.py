@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .results import Report, write_atomic
+from coursepack.results import Report, write_atomic
 
 STATE_FILE = Path(".course") / "checks.json"
 _NUMBERS = ("score", "public_points", "passed", "failed", "when")

@@ -18,14 +18,14 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from . import build as build_mod
-from . import checkstate
-from .config import load_course
-from .errors import CourseError
-from .grading import grade as run_grading
-from .render import grading_progress, print_report, pts
-from .lms.junit import to_junit
-from .results import WRITERS, to_json, write_atomic
+from coursepack import build as build_mod
+from coursepack import checkstate
+from coursepack.config import load_course
+from coursepack.errors import CourseError
+from coursepack.grading import grade as run_grading
+from coursepack.render import grading_progress, print_report, pts
+from coursepack.lms.junit import to_junit
+from coursepack.results import WRITERS, to_json, write_atomic
 
 FORMATS = {**WRITERS, "junit": to_junit}
 
@@ -95,7 +95,7 @@ def check(ctx, tasks, framework, submission, summary, progress_only):
     if problem:
         console.print(Text(f"note: {problem}", style="yellow"))
     if summary is not None:
-        from .results import to_markdown
+        from coursepack.results import to_markdown
 
         with open(summary, "a", encoding="utf-8") as fh:
             fh.write(to_markdown(report, title="public tests") + "\n")
@@ -144,7 +144,7 @@ def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume, roste
     course grade class/ --workers 2             results/, feedback/, gradebook.csv
     course grade class/ --workers 2 --resume    after an interruption
     """
-    from .batch import grade_class, is_class_folder
+    from coursepack.batch import grade_class, is_class_folder
 
     course = _course(ctx)
     for t in tasks:
@@ -161,7 +161,7 @@ def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume, roste
         frameworks = course.resolve_frameworks(framework) if framework else None
         out = out or path.resolve().parent / f"{path.resolve().name}-grades"
         console = _console()
-        from .lms.roster import identities, load_roster
+        from coursepack.lms.roster import identities, load_roster
 
         if lms and not roster:
             raise CourseError(f"--gradebook {lms} needs the class roster, which says who each submission is",
@@ -173,14 +173,14 @@ def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume, roste
                                 identities=identities(class_roster) if class_roster else None)
         console.print(Text(f"Gradebook: {gradebook}  (results in {out / 'results'}, feedback in {out / 'feedback'})"))
         if lms:
-            from .lms.gradebook import class_results, write_lms_gradebook
+            from coursepack.lms.gradebook import class_results, write_lms_gradebook
 
             written = write_lms_gradebook(course, class_roster, class_results(out), out / f"gradebook-{lms}.csv",
                                           lms, gradebook_columns)
             console.print(Text(f"{lms.capitalize()} gradebook: {written}  (import steps: README, 'Gradebooks for an LMS')"))
         return
     if framework is None:  # the same choice as for a class: manifest, else the track worked on
-        from .autograder import detect_framework
+        from coursepack.autograder import detect_framework
 
         framework = detect_framework(course, path) if path.exists() else None
     fmt = fmt or "table"
@@ -231,7 +231,7 @@ def status(ctx):
 
 
 def _quiz_status(course, console) -> None:
-    from .quiz.progress import saved_progress
+    from coursepack.quiz.progress import saved_progress
 
     for kind, config in course.quizzes.items():
         progress, problem = saved_progress(course.assignments, kind)
@@ -264,7 +264,7 @@ def submit(ctx, framework, student, notebook, out):
     import shutil
     import tempfile
 
-    from .release import make_submission, submission_warnings
+    from coursepack.release import make_submission, submission_warnings
 
     course = _course(ctx)
     if notebook and framework is None:
@@ -275,7 +275,7 @@ def submit(ctx, framework, student, notebook, out):
     with tempfile.TemporaryDirectory(prefix="course-submit-") as tmp:
         work = course.assignments
         if notebook is not None:
-            from .nbcells import notebook_answers, write_track
+            from coursepack.nbcells import notebook_answers, write_track
 
             work = write_track(course, framework, notebook_answers(course, framework, notebook), Path(tmp))
             if (course.assignments / "quiz_answers").is_dir():
@@ -293,7 +293,7 @@ def submit(ctx, framework, student, notebook, out):
 @friendly
 def release(ctx, out):
     """Write the student release into OUT (a folder) and OUT.zip, and scan it for leaks."""
-    from .release import make_release
+    from coursepack.release import make_release
 
     course = _course(ctx)
     folder, archive = make_release(course, out)
@@ -318,7 +318,7 @@ def plot(ctx, kind, framework, out, submission, checkpoint):
     Your modules run in the sandboxed worker as in `course check`; the pictures are
     PNG files, with a short summary (and a heat map when this is a terminal).
     """
-    from .plots.run import KINDS, make_plots, show
+    from coursepack.plots.run import KINDS, make_plots, show
 
     course = _course(ctx)
     console = _console()
@@ -339,7 +339,7 @@ def plot(ctx, kind, framework, out, submission, checkpoint):
 @friendly
 def report(ctx, out, framework, submission):
     """One HTML page to open in a browser: your checks, what to fix, and the plots."""
-    from .plots.report import write_report
+    from coursepack.plots.report import write_report
 
     course = _course(ctx)
     console = _console()
@@ -407,7 +407,7 @@ ID_FIELD_OPTION = click.option(
 @friendly
 def autograder_gradescope(ctx, out, hidden, id_field):
     """Write Gradescope's autograder zip OUT (setup.sh, run_autograder, the course without solutions)."""
-    from .autograder import build_gradescope
+    from coursepack.autograder import build_gradescope
 
     path = build_gradescope(_course(ctx.find_root()), out, hidden=hidden, id_field=id_field)
     click.echo(f"wrote {path}: upload it as the assignment's autograder (Ubuntu base image)")
@@ -441,8 +441,8 @@ def autograder_run(ctx, submission, fmt, out, summary, framework, label, student
     folder holding the zip `course submit` wrote. Exit status 0 whenever a result was
     written (the points are in the file).
     """
-    from .autograder import grade_one, write_outputs
-    from .lms.identity import from_gradescope, given
+    from coursepack.autograder import grade_one, write_outputs
+    from coursepack.lms.identity import from_gradescope, given
 
     identity = given(student, identity_source)
     if identity is None and gradescope_metadata is not None:
@@ -467,7 +467,7 @@ def autograder_github(ctx, out, max_repos):
     to OUT/.github/workflows/grade-submissions.yml, with a roster.txt to fill in
     (`owner/name student-id` per line).
     """
-    from .autograder import write_github_workflow
+    from coursepack.autograder import write_github_workflow
 
     course = _course(ctx.find_root())
     for path in write_github_workflow(course, out or course.root, max_repos):
@@ -498,7 +498,7 @@ def nbgrader_group():
 @friendly
 def nbgrader_build(ctx, out, framework):
     """Write (or refresh) the nbgrader course: config, source notebooks, gradebook."""
-    from .nbgrader_build import build_nbgrader
+    from coursepack.nbgrader_build import build_nbgrader
 
     course = _course(ctx.find_root())
     out = out or course.root / "nbgrader"
@@ -568,9 +568,9 @@ def _quiz_command(kind: str, help_text: str):
 
 def take_quiz(ctx, kind, lang, sheet_file, answers_file, student, work):
     """Take the pre- or post-lecture quiz; progress is saved after every answer."""
-    from .quiz.bank import load_bank
-    from .quiz.progress import answers_path, save, start_or_resume
-    from .quiz.terminal import answer_from_file, answer_sheet, run_interactive
+    from coursepack.quiz.bank import load_bank
+    from coursepack.quiz.progress import answers_path, save, start_or_resume
+    from coursepack.quiz.terminal import answer_from_file, answer_sheet, run_interactive
 
     course = _course(ctx.find_root())
     config = course.quiz(kind)
@@ -626,7 +626,7 @@ _quiz_command("post", "Take the post-lecture quiz: answers are saved and graded 
 @friendly
 def validate_quiz(ctx):
     """Check the banks: schema, answers in range, both languages, curriculum coverage."""
-    from .quiz.bank import coverage_problems, load_bank
+    from coursepack.quiz.bank import coverage_problems, load_bank
 
     course = _course(ctx.find_root())
     problems = []
@@ -652,8 +652,8 @@ def validate_quiz(ctx):
 @friendly
 def publish_quiz(ctx, out):
     """Write the students' copies of the banks: no readable answers or explanations."""
-    from .quiz.bank import load_bank
-    from .quiz.publish import student_copy
+    from coursepack.quiz.bank import load_bank
+    from coursepack.quiz.publish import student_copy
 
     course = _course(ctx.find_root())
     for kind, config in course.quizzes.items():
@@ -679,10 +679,10 @@ def publish_quiz(ctx, out):
 @friendly
 def export_quiz(ctx, fmt, lang, out, questions, app_dir):
     """Export both banks: the curriculum quiz app's JSON or Moodle GIFT."""
-    from .quiz.appdir import install
-    from .quiz.bank import LANGS, load_bank
-    from .quiz.export import to_gift
-    from .quiz.quizapp import parse_questions, to_quiz_app
+    from coursepack.quiz.appdir import install
+    from coursepack.quiz.bank import LANGS, load_bank
+    from coursepack.quiz.export import to_gift
+    from coursepack.quiz.quizapp import parse_questions, to_quiz_app
 
     course = _course(ctx.find_root())
     banks = [load_bank(c.bank) for c in course.quizzes.values()]

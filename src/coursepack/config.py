@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import CourseError
+from coursepack.errors import CourseError
 
 CONFIG_NAME = "course.toml"
 KNOWN_FRAMEWORKS = ("torch", "tf")

@@ -28,15 +28,15 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from . import sandbox, snapshots
-from .config import Course
-from .diagnose import ATOL, RTOL, GradingFailure
-from .errors import CourseError
-from .feedback import fingerprints
-from .feedback.catalogue import PUBLIC_INDEX
-from .results import Report, TestResult, summarise
-from .testing import Expected, Judge
-from .worker_client import WORKER_PREFIX, CallResult, Worker, owned_folder, sigterm_as_interrupt, sweep_folders
+from coursepack import sandbox, snapshots
+from coursepack.config import Course
+from coursepack.diagnose import ATOL, RTOL, GradingFailure
+from coursepack.errors import CourseError
+from coursepack.feedback import fingerprints
+from coursepack.feedback.catalogue import PUBLIC_INDEX
+from coursepack.results import Report, TestResult, summarise
+from coursepack.testing import Expected, Judge
+from coursepack.worker_client import WORKER_PREFIX, CallResult, Worker, owned_folder, sigterm_as_interrupt, sweep_folders
 
 MODES = ("check", "grade", "record")
 # Seconds the import of one module of a submission may take (never more than the test's
@@ -364,7 +364,7 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
     and ``"done"`` of each test (``task``, ``framework``, ``test``; ``passed`` and
     ``seconds`` when done), for a live view of a long run.
     """
-    from .release import protected_changes, protected_changes_on_disk, read_manifest, unpack_submission
+    from coursepack.release import protected_changes, protected_changes_on_disk, read_manifest, unpack_submission
 
     submission = Path(submission).resolve()
     if submission.is_file() and submission.suffix == ".zip":
@@ -470,7 +470,7 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
     counts = session.hidden_counts if mode == "check" else {}
     report.tasks = summarise(report.tests, selected, frameworks, counts, session._weight)
     if mode == "grade":
-        from .quiz.grading import grade_quizzes
+        from coursepack.quiz.grading import grade_quizzes
 
         quiz_tests, quiz_tasks = grade_quizzes(course, submission, tasks, student, quiz_refusal)
         report.tests += quiz_tests
@@ -491,7 +491,7 @@ def _whose_quiz(course: Course, submission: Path, student: str | None, source: s
         return student, source, refusal
     if declared is not None:
         return declared, "declared in the submission's manifest.json (not confirmed by a platform)", None
-    from .quiz.grading import answers_student
+    from coursepack.quiz.grading import answers_student
 
     drawn_for = answers_student(course, submission)
     if drawn_for is not None:
@@ -524,7 +524,7 @@ def ungraded_report(course: Course, submission, errors: list[str], frameworks=No
     frameworks = list(frameworks or (course.framework,))
     selected = [t for t in course.tasks if tasks is None or t.id in tasks]
     summaries = summarise([], selected, frameworks, {}, 1.0 / len(frameworks))
-    from .quiz.grading import quiz_summary
+    from coursepack.quiz.grading import quiz_summary
 
     summaries += [quiz_summary(kind, float(config.points))
                   for kind, config in course.quizzes.items() if tasks is None or f"quiz-{kind}" in tasks]

@@ -22,9 +22,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .build import BEGIN, END
-from .config import Course
-from .errors import CourseError
+from coursepack.build import BEGIN, END
+from coursepack.config import Course
+from coursepack.errors import CourseError
 
 
 @dataclass
@@ -196,7 +196,7 @@ def notebook_answers(course: Course, framework: str, path: Path) -> dict[str, st
     """The answer definitions of a notebook file: for each, the last code cell defining it."""
     import json
 
-    from .notebook import answers_from_history
+    from coursepack.notebook import answers_from_history
 
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))

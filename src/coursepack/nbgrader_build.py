@@ -26,11 +26,11 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import build
-from .config import Course
-from .errors import CourseError
-from .nbcells import notebook_json, notebook_name
-from .results import write_atomic
+from coursepack import build
+from coursepack.config import Course
+from coursepack.errors import CourseError
+from coursepack.nbcells import notebook_json, notebook_name
+from coursepack.results import write_atomic
 
 CONFIG = """\
 # nbgrader configuration of the course {course_id!r}.
@@ -98,7 +98,7 @@ def build_nbgrader(course: Course, out: Path, frameworks: tuple[str, ...] | None
         from nbgrader.utils import parse_utc
     except ImportError:
         raise CourseError("nbgrader is not installed in this Python", fix="pip install -e '.[nbgrader]'") from None
-    from .release import make_release
+    from coursepack.release import make_release
 
     if not course.hidden_tests.is_dir() or not course.solutions.is_dir():
         raise CourseError("the nbgrader course is built from the instructor's copy (solutions and hidden tests)",

@@ -25,9 +25,9 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from .config import load_course
-from .nbcells import checks_requested, notebook_cells, notebook_name
-from .notebook import verdict_text
+from coursepack.config import load_course
+from coursepack.nbcells import checks_requested, notebook_cells, notebook_name
+from coursepack.notebook import verdict_text
 
 _POOL: dict = {}  # warm workers shared by every notebook this nbgrader process grades
 
@@ -81,8 +81,8 @@ class JudgeVerdicts(NbGraderPreprocessor):
         return nb, resources
 
     def _grade(self, course, framework, answers, tests):
-        from .grading import grade
-        from .nbcells import write_track
+        from coursepack.grading import grade
+        from coursepack.nbcells import write_track
 
         reports = {}
         for hidden in (False, True):

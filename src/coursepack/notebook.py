@@ -22,8 +22,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from .config import CONFIG_NAME, Course, load_course
-from .errors import CourseError
+from coursepack.config import CONFIG_NAME, Course, load_course
+from coursepack.errors import CourseError
 
 _POOL: dict = {}  # warm workers for this kernel, one per framework
 
@@ -86,8 +86,8 @@ def check(task: str, framework: str = "torch", hidden: bool = False) -> None:
     if os.environ.get("NBGRADER_EXECUTION") == "autograde":
         raise CourseSetupError("this notebook must be autograded with the course's nbgrader_config.py (run "
                                "`nbgrader autograde` in the folder `course nbgrader build` wrote)")
-    from .grading import grade
-    from .nbcells import answer_symbols, checks_requested, write_track
+    from coursepack.grading import grade
+    from coursepack.nbcells import answer_symbols, checks_requested, write_track
 
     history = _history()
     if not hidden and history and checks_requested(history[-1]) == (task, True):

@@ -24,12 +24,12 @@ import time
 import zipfile
 from pathlib import Path
 
-from . import __version__, build
-from .config import Course
-from .errors import CourseError
-from .quiz.bank import load_bank
-from .quiz.publish import student_copy
-from .results import write_atomic
+from coursepack import __version__, build
+from coursepack.config import Course
+from coursepack.errors import CourseError
+from coursepack.quiz.bank import load_bank
+from coursepack.quiz.publish import student_copy
+from coursepack.results import write_atomic
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 STUDENT_README = """\
@@ -78,7 +78,7 @@ PROTECTED = ("assignments/tests/", "course.toml", ".github/")
 
 def student_workflow() -> str:
     """The students' GitHub Actions workflow: public checks on every push, progress in the job summary."""
-    from .lms.templating import render
+    from coursepack.lms.templating import render
 
     return render("student/course-check.yml")
 
@@ -131,7 +131,7 @@ def make_release(course: Course, out: Path) -> tuple[Path, Path]:
 
 def _write_notebooks(course: Course, folder: Path) -> None:
     """The notebook version of each track (stubs in, public checks only), for Jupyter users."""
-    from .nbcells import notebook_json, notebook_name
+    from coursepack.nbcells import notebook_json, notebook_name
 
     for framework in course.frameworks:
         data = notebook_json(course, framework, course.assignments, for_nbgrader=False)
@@ -219,8 +219,8 @@ def make_submission(course: Course, work: Path, framework: str, out: Path, stude
 
 def submission_warnings(course: Course, work: Path, framework: str, student: str) -> list[str]:
     """What a student should know before handing in ``work`` for ``framework``."""
-    from .build import stub_marker
-    from .quiz.progress import saved_progress
+    from coursepack.build import stub_marker
+    from coursepack.quiz.progress import saved_progress
 
     def not_started(fw: str) -> tuple[list[str], list[str]]:
         stubbed, missing = [], []

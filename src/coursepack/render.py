@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 from rich.text import Text
 
-from .results import Report
+from coursepack.results import Report
 
 
 def pts(value: float) -> str:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import Course
-from .errors import CourseError
+from coursepack.config import Course
+from coursepack.errors import CourseError
 
 FOLDER = "expected"
 RECORD_FRAMEWORK = "torch"

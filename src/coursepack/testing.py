@@ -27,9 +27,9 @@ import re
 import numpy as np
 import pytest
 
-from .build import STUB_PREFIX
-from .diagnose import ATOL, RTOL, GradingFailure, compare
-from .layouts import in_track_names
+from coursepack.build import STUB_PREFIX
+from coursepack.diagnose import ATOL, RTOL, GradingFailure, compare
+from coursepack.layouts import in_track_names
 
 __all__ = ["task", "GradingFailure", "ATOL", "RTOL", "require", "key_mask", "Judge", "Expected"]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .testing import require
+from coursepack.testing import require
 
 IGNORE_INDEX = -100
 

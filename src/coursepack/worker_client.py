@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import sandbox
+from coursepack import sandbox
 
 MAX_OUTPUT_BYTES = 256 * 2**20
 START_TIMEOUT = 120.0

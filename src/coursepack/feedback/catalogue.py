@@ -29,9 +29,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..build import BEGIN, END
-from ..config import Course
-from ..errors import CourseError
+from coursepack.build import BEGIN, END
+from coursepack.config import Course
+from coursepack.errors import CourseError
 
 FILE_NAME = "mistakes.toml"
 PUBLIC_INDEX = "mistakes.json"

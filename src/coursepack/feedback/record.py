@@ -17,11 +17,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import snapshots
-from ..config import Course
-from ..diagnose import ATOL, RTOL
-from . import fingerprints
-from .catalogue import Catalogue, Mistake, make_variant
+from coursepack import snapshots
+from coursepack.config import Course
+from coursepack.diagnose import ATOL, RTOL
+from coursepack.feedback import fingerprints
+from coursepack.feedback.catalogue import Catalogue, Mistake, make_variant
 
 TestKey = tuple[str, str, str]  # (visibility, test file stem, test name)
 
@@ -101,7 +101,7 @@ def record_fingerprints(course: Course, catalogue: Catalogue, *, mistakes: list[
                         pool: dict | None = None) -> tuple[Summary, dict[tuple[str, str], dict]]:
     """Grade every mistake on its task; return the summary and the fingerprints by
     (visibility, test file stem) as npz-ready dicts."""
-    from ..grading import grade  # grading sits above the catalogue; import late
+    from coursepack.grading import grade  # grading sits above the catalogue; import late
 
     own_pool = pool is None
     pool = {} if own_pool else pool

@@ -17,10 +17,10 @@ import csv
 import io
 from pathlib import Path
 
-from ..config import Course
-from ..errors import CourseError
-from ..results import write_atomic
-from .roster import Person, Roster
+from coursepack.config import Course
+from coursepack.errors import CourseError
+from coursepack.results import write_atomic
+from coursepack.lms.roster import Person, Roster
 
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 MOODLE_IDENTIFIERS = (("username", "Username"), ("id_number", "ID number"), ("email", "Email address"))

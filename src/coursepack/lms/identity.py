@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import CourseError
+from coursepack.errors import CourseError
 
 GRADESCOPE_FIELDS = ("email", "sid", "id", "name")
 

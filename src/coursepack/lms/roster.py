@@ -21,7 +21,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import CourseError
+from coursepack.errors import CourseError
 
 COLUMNS = {
     "submission": "submission",

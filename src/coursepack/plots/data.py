@@ -20,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import layouts, toyeval
-from ..config import Course
-from ..diagnose import GradingFailure
-from ..grading import GradingSession
-from ..testing import Judge
-from . import toytask
+from coursepack import layouts, toyeval
+from coursepack.config import Course
+from coursepack.diagnose import GradingFailure
+from coursepack.grading import GradingSession
+from coursepack.testing import Judge
+from coursepack.plots import toytask
 
 HELPER = {"torch": "course_plots_torch", "tf": "course_plots_tf"}
 REFERENCE_CHECKPOINT = "reference_minibert.npz"  # package data, in weights/

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from .data import Alignment, Attention, Positional, Pretraining
+from coursepack.plots.data import Alignment, Attention, Positional, Pretraining
 
 WEIGHTS_CMAP = "viridis"
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from ..config import Course
-from ..render import pts
-from ..results import Report, write_atomic
-from .run import KINDS, Drawn, make_plots
+from coursepack.config import Course
+from coursepack.render import pts
+from coursepack.results import Report, write_atomic
+from coursepack.plots.run import KINDS, Drawn, make_plots
 
 TEMPLATE = "report.html.j2"
 
@@ -44,7 +44,7 @@ def render(course: Course, report: Report, drawn: list[Drawn]) -> str:
 def write_report(course: Course, submission: Path, frameworks: tuple[str, ...], out: Path,
                  progress=None, on_plot=None) -> Report:
     """Check ``submission`` with the public tests, draw every plot, write the page to ``out``."""
-    from ..grading import grade
+    from coursepack.grading import grade
 
     report, _ = grade(course, submission, frameworks=frameworks, mode="check", progress=progress)
     drawn = []

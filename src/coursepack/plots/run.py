@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import Course
-from . import figures, terminal
-from .data import NotReady, PlotData
+from coursepack.config import Course
+from coursepack.plots import figures, terminal
+from coursepack.plots.data import NotReady, PlotData
 
 KINDS = ("alignment", "attention", "positional", "pretraining")
 

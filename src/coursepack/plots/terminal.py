@@ -14,7 +14,7 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from .figures import WEIGHTS_CMAP
+from coursepack.plots.figures import WEIGHTS_CMAP
 
 
 def heat_map(matrix: np.ndarray, rows: list[str], cols: list[str], title: str, vmin: float = 0.0,

@@ -22,8 +22,8 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
-from ..errors import CourseError
-from ..results import write_atomic
+from coursepack.errors import CourseError
+from coursepack.results import write_atomic
 
 LESSON = 18
 LANGUAGE_NAMES = {"en": "englishQuizzes", "zh": "chineseQuizzes"}

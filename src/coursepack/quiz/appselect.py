@@ -17,7 +17,7 @@ follows the lesson.
 
 from __future__ import annotations
 
-from .bank import CURRICULUM, SECTIONS, Bank, Question
+from coursepack.quiz.bank import CURRICULUM, SECTIONS, Bank, Question
 
 NATURE = {"single": 0, "truefalse": 1, "numeric": 2, "multiple": 3}
 

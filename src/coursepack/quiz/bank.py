@@ -32,8 +32,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import CourseError
-from .appform import AppForm, parse_app
+from coursepack.errors import CourseError
+from coursepack.quiz.appform import AppForm, parse_app
 
 LANGS = ("en", "zh")
 TYPES = ("single", "multiple", "truefalse", "numeric")

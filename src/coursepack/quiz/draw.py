@@ -12,7 +12,7 @@ import hashlib
 import random
 from dataclasses import dataclass
 
-from .bank import CURRICULUM, Bank, Question
+from coursepack.quiz.bank import CURRICULUM, Bank, Question
 
 
 @dataclass(frozen=True)

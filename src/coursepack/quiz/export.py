@@ -7,7 +7,7 @@ tolerance, and the explanation as general feedback. (The curriculum quiz app's J
 
 from __future__ import annotations
 
-from .bank import Bank, Question
+from coursepack.quiz.bank import Bank, Question
 
 
 def to_gift(banks: list[Bank], lang: str) -> str:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from ..config import Course
-from ..errors import CourseError
-from ..results import TaskSummary, TestResult
-from .bank import load_bank
-from .draw import draw
-from .keys import is_correct
-from .progress import Progress, answers_path, read_progress
+from coursepack.config import Course
+from coursepack.errors import CourseError
+from coursepack.results import TaskSummary, TestResult
+from coursepack.quiz.bank import load_bank
+from coursepack.quiz.draw import draw
+from coursepack.quiz.keys import is_correct
+from coursepack.quiz.progress import Progress, answers_path, read_progress
 
 
 def grade_quizzes(course: Course, submission, only: set[str] | None = None, student: str | None = None,

@@ -14,7 +14,7 @@ import itertools
 import math
 import secrets
 
-from .bank import Bank, Question
+from coursepack.quiz.bank import Bank, Question
 
 
 def canonical(question: Question, answer) -> str:

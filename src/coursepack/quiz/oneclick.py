@@ -29,9 +29,9 @@ import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 
-from ..errors import CourseError
-from .bank import Bank, Question
-from .subscripts import leftover_markup, to_unicode
+from coursepack.errors import CourseError
+from coursepack.quiz.bank import Bank, Question
+from coursepack.quiz.subscripts import leftover_markup, to_unicode
 
 OPTION_WIDTH = 80      # about five lines of a button on a 390 px wide phone
 PROMPT_WIDTH = 240

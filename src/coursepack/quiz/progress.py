@@ -10,10 +10,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..errors import CourseError
-from ..results import write_atomic
-from .bank import Bank
-from .draw import Drawn, draw
+from coursepack.errors import CourseError
+from coursepack.results import write_atomic
+from coursepack.quiz.bank import Bank
+from coursepack.quiz.draw import Drawn, draw
 
 
 @dataclass

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 
-from .bank import Bank
-from .keys import answer_hash, new_salt, seal
+from coursepack.quiz.bank import Bank
+from coursepack.quiz.keys import answer_hash, new_salt, seal
 
 
 def student_copy(bank: Bank, *, feedback: bool, salt: str | None = None) -> str:

@@ -29,10 +29,10 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ..errors import CourseError
-from .appselect import select
-from .bank import Bank, Question
-from .oneclick import OneClick, app_texts, one_click
+from coursepack.errors import CourseError
+from coursepack.quiz.appselect import select
+from coursepack.quiz.bank import Bank, Question
+from coursepack.quiz.oneclick import OneClick, app_texts, one_click
 
 DEFAULT_QUESTIONS = 3
 

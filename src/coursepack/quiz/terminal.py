@@ -17,11 +17,11 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..errors import CourseError
-from .bank import Bank
-from .draw import Drawn
-from .keys import explanation, is_correct
-from .progress import Progress, save
+from coursepack.errors import CourseError
+from coursepack.quiz.bank import Bank
+from coursepack.quiz.draw import Drawn
+from coursepack.quiz.keys import explanation, is_correct
+from coursepack.quiz.progress import Progress, save
 
 UP = {"\x1b[A", "\xe0H", "\x00H", "k"}
 DOWN = {"\x1b[B", "\xe0P", "\x00P", "j"}
