@@ -27,7 +27,7 @@ from pathlib import Path
 from coursepack import snapshots
 from coursepack.config import Course
 from coursepack.errors import CourseError
-from coursepack.results import write_atomic
+from coursepack.fileio import write_atomic
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"

@@ -17,7 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from coursepack.results import Report, write_atomic
+from coursepack.fileio import write_atomic
+from coursepack.results import Report
 
 STATE_FILE = Path(".course") / "checks.json"
 _NUMBERS = ("score", "public_points", "passed", "failed", "when")

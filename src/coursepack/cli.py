@@ -25,7 +25,8 @@ from coursepack.errors import CourseError
 from coursepack.grading import grade as run_grading
 from coursepack.render import grading_progress, print_report, pts
 from coursepack.lms.junit import to_junit
-from coursepack.results import WRITERS, to_json, write_atomic
+from coursepack.fileio import write_atomic
+from coursepack.results import WRITERS, to_json
 
 FORMATS = {**WRITERS, "junit": to_junit}
 

@@ -30,7 +30,7 @@ from coursepack import build
 from coursepack.config import Course
 from coursepack.errors import CourseError
 from coursepack.nbcells import notebook_json, notebook_name
-from coursepack.results import write_atomic
+from coursepack.fileio import write_atomic
 
 CONFIG = """\
 # nbgrader configuration of the course {course_id!r}.

@@ -29,7 +29,7 @@ from coursepack.config import Course
 from coursepack.errors import CourseError
 from coursepack.quiz.bank import load_bank
 from coursepack.quiz.publish import student_copy
-from coursepack.results import write_atomic
+from coursepack.fileio import write_atomic
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 STUDENT_README = """\

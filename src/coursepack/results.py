@@ -2,8 +2,8 @@
 
 A :class:`Report` holds one :class:`TestResult` per test run (task, framework,
 visibility, score, message) plus what was not run. Every output format (the terminal
-table, Gradescope's ``results.json``, CSV; JUnit XML in :mod:`coursepack.lms.junit`) is a view of the same report,
-written atomically so a killed run never leaves half a file.
+table, Gradescope's ``results.json``, CSV; JUnit XML in :mod:`coursepack.lms.junit`) is a view of the same report
+(written with :func:`coursepack.fileio.write_atomic`).
 """
 
 from __future__ import annotations
@@ -11,11 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 
 @dataclass
@@ -104,23 +101,6 @@ def summarise(tests: list[TestResult], tasks, frameworks, hidden_counts: dict[st
 
 
 # -- writers -----------------------------------------------------------------------
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; results and releases are shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
 
 def to_gradescope(report: Report, hidden: str = "after_published") -> str:
     """Gradescope's autograder ``results.json``: score plus one entry per test.

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from coursepack.config import Course
 from coursepack.errors import CourseError
-from coursepack.results import write_atomic
+from coursepack.fileio import write_atomic
 from coursepack.lms.roster import Person, Roster
 
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")

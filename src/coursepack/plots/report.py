@@ -17,7 +17,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from coursepack.config import Course
 from coursepack.render import pts
-from coursepack.results import Report, write_atomic
+from coursepack.fileio import write_atomic
+from coursepack.results import Report
 from coursepack.plots.run import KINDS, Drawn, make_plots
 
 TEMPLATE = "report.html.j2"

@@ -23,7 +23,7 @@ from pathlib import Path
 from string import Template
 
 from coursepack.errors import CourseError
-from coursepack.results import write_atomic
+from coursepack.fileio import write_atomic
 
 LESSON = 18
 LANGUAGE_NAMES = {"en": "englishQuizzes", "zh": "chineseQuizzes"}

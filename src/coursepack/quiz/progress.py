@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from coursepack.errors import CourseError
-from coursepack.results import write_atomic
+from coursepack.fileio import write_atomic
 from coursepack.quiz.bank import Bank
 from coursepack.quiz.draw import Drawn, draw
 
