@@ -100,7 +100,7 @@ def main() -> None:
     parser.add_argument("--skip-nbgrader", action="store_true", help="leave out nbgrader autograde")
     args = parser.parse_args()
 
-    from coursepack.config import load_course
+    from coursepack.course.config import load_course
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

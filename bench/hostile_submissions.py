@@ -103,7 +103,7 @@ def main() -> None:
     parser.add_argument("--kind", action="append", choices=KINDS, help="only these submissions (repeatable)")
     args = parser.parse_args()
 
-    from coursepack.config import load_course
+    from coursepack.course.config import load_course
 
     course = load_course(ROOT / "course.toml")
     limits = [course.task(t.id).time_limit for t in course.tasks]

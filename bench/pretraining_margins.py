@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from coursepack import toyeval
-from coursepack.config import load_course
+from coursepack.course.config import load_course
 from coursepack.grading import GradingSession
 from coursepack.testing import Judge
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from coursepack.config import load_course
+from coursepack.course.config import load_course
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -13,7 +13,7 @@ import textwrap
 import pytest
 
 from coursepack import sandbox
-from coursepack.config import load_course
+from coursepack.course.config import load_course
 from coursepack.grading import grade
 from submissions import edit, make_submission
 

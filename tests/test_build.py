@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from coursepack.build import BEGIN, END, build, make_stub
-from coursepack.config import load_course
+from coursepack.course.config import load_course
 from coursepack.errors import CourseError
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from coursepack import checkstate
-from coursepack.config import load_course
+from coursepack.course.config import load_course
 from coursepack.results import Report, TaskSummary
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from coursepack.config import load_course
+from coursepack.course.config import load_course
 from coursepack.errors import CourseError
 
 

@@ -125,7 +125,7 @@ def test_status_reports_the_last_check(course_copy):
         return found
 
     public, hidden = count("assignments/tests"), count("autograder/tests")
-    from coursepack.config import load_course
+    from coursepack.course.config import load_course
 
     tasks = load_course(course_copy).tasks
     want = sum(t.points * public[t.id] / (public[t.id] + hidden[t.id]) for t in tasks)

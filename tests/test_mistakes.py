@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from coursepack.config import load_course
+from coursepack.course.config import load_course
 from coursepack.errors import CourseError
 from coursepack.feedback.catalogue import Edit, Mistake, load_catalogue, make_variant
 from coursepack.feedback.record import record_fingerprints

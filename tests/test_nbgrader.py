@@ -23,7 +23,7 @@ import pytest
 pytest.importorskip("nbgrader")
 import nbformat  # noqa: E402
 
-from coursepack.config import load_course  # noqa: E402
+from coursepack.course.config import load_course  # noqa: E402
 from coursepack.grading import grade  # noqa: E402
 from submissions import edit, make_submission  # noqa: E402
 

@@ -10,7 +10,7 @@ import tomllib
 
 import pytest
 
-from coursepack.config import load_course
+from coursepack.course.config import load_course
 from coursepack.errors import CourseError
 from coursepack.grading import grade
 from coursepack.quiz.bank import CURRICULUM, SECTIONS, load_bank, parse_bank

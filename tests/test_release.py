@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from coursepack.config import load_course
+from coursepack.course.config import load_course
 from coursepack.grading import grade
 from coursepack.release import make_release, make_submission, scan_release
 

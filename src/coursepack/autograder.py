@@ -22,7 +22,7 @@ import zipfile
 from pathlib import Path
 
 from coursepack import build
-from coursepack.config import Course
+from coursepack.course.config import Course
 from coursepack.errors import CourseError
 from coursepack.lms.identity import Identity
 from coursepack.release import PACKAGE_ROOT, declared_framework, read_manifest

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from rich.markup import escape  # submission names come from students: never rich markup
 
-from coursepack.config import Course, load_course
+from coursepack.course.config import Course, load_course
 from coursepack.errors import CourseError
 from coursepack.fileio import write_atomic
 from coursepack.results import to_markdown

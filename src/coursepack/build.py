@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coursepack import snapshots
-from coursepack.config import Course
+from coursepack.course.config import Course
 from coursepack.errors import CourseError
 from coursepack.fileio import write_atomic
 

@@ -20,7 +20,7 @@ from rich.text import Text
 
 from coursepack import build as build_mod
 from coursepack import checkstate
-from coursepack.config import load_course
+from coursepack.course.config import load_course
 from coursepack.errors import CourseError
 from coursepack.grading import grade as run_grading
 from coursepack.render import grading_progress, print_report, pts

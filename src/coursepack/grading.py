@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 
 from coursepack import sandbox, snapshots
-from coursepack.config import Course
+from coursepack.course.config import Course
 from coursepack.diagnose import ATOL, RTOL, GradingFailure
 from coursepack.errors import CourseError
 from coursepack.feedback import fingerprints

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coursepack.build import BEGIN, END
-from coursepack.config import Course
+from coursepack.course.config import Course
 from coursepack.errors import CourseError
 
 

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from coursepack import build
-from coursepack.config import Course
+from coursepack.course.config import Course
 from coursepack.errors import CourseError
 from coursepack.nbcells import notebook_json, notebook_name
 from coursepack.fileio import write_atomic

@@ -25,7 +25,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from coursepack.config import load_course
+from coursepack.course.config import load_course
 from coursepack.nbcells import checks_requested, notebook_cells, notebook_name
 from coursepack.notebook import verdict_text
 

@@ -22,7 +22,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from coursepack.config import CONFIG_NAME, Course, load_course
+from coursepack.course.config import CONFIG_NAME, Course, load_course
 from coursepack.errors import CourseError
 
 _POOL: dict = {}  # warm workers for this kernel, one per framework

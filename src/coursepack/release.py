@@ -25,7 +25,7 @@ import zipfile
 from pathlib import Path
 
 from coursepack import __version__, build
-from coursepack.config import Course
+from coursepack.course.config import Course
 from coursepack.errors import CourseError
 from coursepack.quiz.bank import load_bank
 from coursepack.quiz.publish import student_copy

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coursepack.config import Course
+from coursepack.course.config import Course
 from coursepack.errors import CourseError
 
 FOLDER = "expected"

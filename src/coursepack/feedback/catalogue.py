@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coursepack.build import BEGIN, END
-from coursepack.config import Course
+from coursepack.course.config import Course
 from coursepack.errors import CourseError
 
 FILE_NAME = "mistakes.toml"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coursepack import snapshots
-from coursepack.config import Course
+from coursepack.course.config import Course
 from coursepack.diagnose import ATOL, RTOL
 from coursepack.feedback import fingerprints
 from coursepack.feedback.catalogue import Catalogue, Mistake, make_variant

@@ -17,7 +17,7 @@ import csv
 import io
 from pathlib import Path
 
-from coursepack.config import Course
+from coursepack.course.config import Course
 from coursepack.errors import CourseError
 from coursepack.fileio import write_atomic
 from coursepack.lms.roster import Person, Roster

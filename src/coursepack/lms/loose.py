@@ -13,7 +13,7 @@ import re
 import shutil
 from pathlib import Path
 
-from coursepack.config import Course
+from coursepack.course.config import Course
 
 _FRAMEWORK_HINTS = {"torch": re.compile(r"^\s*(import|from)\s+torch\b", re.M),
                     "tf": re.compile(r"^\s*(import|from)\s+(tensorflow|keras)\b", re.M)}

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from coursepack import layouts, toyeval
-from coursepack.config import Course
+from coursepack.course.config import Course
 from coursepack.diagnose import GradingFailure
 from coursepack.grading import GradingSession
 from coursepack.testing import Judge

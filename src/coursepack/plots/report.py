@@ -15,7 +15,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from coursepack.config import Course
+from coursepack.course.config import Course
 from coursepack.render import pts
 from coursepack.fileio import write_atomic
 from coursepack.results import Report

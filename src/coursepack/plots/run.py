@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coursepack.config import Course
+from coursepack.course.config import Course
 from coursepack.plots import figures, terminal
 from coursepack.plots.data import NotReady, PlotData
 
