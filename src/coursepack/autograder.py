@@ -22,6 +22,7 @@ import zipfile
 from pathlib import Path
 
 from coursepack import build
+from coursepack.course import stubs
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
 from coursepack.lms.identity import Identity
@@ -233,7 +234,7 @@ def build_gradescope(course: Course, out: Path, *, hidden: str = "name-and-point
                                                 encoding="utf-8")
         leaks = [p.relative_to(staging).as_posix() for p in staging.rglob("*")
                  if p.is_file() and not p.relative_to(staging).as_posix().startswith("src/")
-                 and build.BEGIN.encode() in p.read_bytes()]
+                 and stubs.BEGIN.encode() in p.read_bytes()]
         if leaks:
             raise CourseError("the bundle would hold solution code: " + ", ".join(leaks[:5]), path=out,
                               fix="this is a bug in the course package; nothing was written")

@@ -1,16 +1,7 @@
 """Generate everything students get from the one source of truth, ``solutions/``.
 
-A solution file marks what students must write::
-
-    def scaled_dot_product_attention(query, key, value, mask=None, causal=False):
-        \"\"\"...the contract...\"\"\"
-        ### BEGIN SOLUTION
-        ...reference code...
-        ### END SOLUTION
-
-:func:`make_stub` replaces each marked region by a ``raise NotImplementedError`` that
-names the task; imports, signatures, docstrings and comments outside the markers stay.
-:func:`build` writes the stubs into ``assignments/`` and records the expected values of
+:func:`build` writes the stubs (each solution file with its marked regions replaced, see
+:mod:`coursepack.course.stubs`) into ``assignments/`` and records the expected values of
 every test from the reference solutions; ``check=True`` writes nothing and lists what
 has drifted instead.
 """
@@ -19,20 +10,15 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from coursepack import snapshots
 from coursepack.course.config import Course
+from coursepack.course.stubs import make_stub
 from coursepack.errors import CourseError
 from coursepack.fileio import write_atomic
-
-BEGIN = "### BEGIN SOLUTION"
-END = "### END SOLUTION"
-_TOP_LEVEL = re.compile(r"^(?:async\s+def|def|class)\s+([A-Za-z_][A-Za-z0-9_]*)")
-
 
 @dataclass
 class BuildResult:
@@ -40,55 +26,6 @@ class BuildResult:
     drifted: list[Path] = field(default_factory=list)   # check mode: files that differ
     recorded: int = 0                                   # expected values recorded
     mistakes: object = None                             # feedback.record.Summary, when recorded
-
-
-STUB_PREFIX = "task '{task}' "  # how every stub's message starts (the grader reads the task id from it)
-
-
-def stub_marker(task) -> str:
-    """The words a task's stub raises; while they are in a file, the task is not started."""
-    return STUB_PREFIX.format(task=task.id) + f"({task.title}): write this part"
-
-
-def make_stub(text: str, path: Path, symbol_tasks: dict[str, object]) -> str:
-    """The student's version of a solution file: every marked region made a stub."""
-    out: list[str] = []
-    inside = False
-    symbol = None
-    for number, line in enumerate(text.splitlines(keepends=True), start=1):
-        stripped = line.strip()
-        match = _TOP_LEVEL.match(line)
-        if match and not inside:
-            symbol = match.group(1)
-        if stripped == BEGIN:
-            if inside:
-                raise CourseError(f"line {number}: {BEGIN} inside another solution region", path=path,
-                                  fix=f"close the first region with {END}")
-            inside = True
-            indent = line[: len(line) - len(line.lstrip())]
-            if indent:  # a region at column 0 (a whole helper) simply disappears
-                task = symbol_tasks.get(symbol)
-                where = stub_marker(task) if task else f"{symbol}: write this part"
-                check = f"; `course check {task.id}` tests it" if task else ""
-                out.append(f'{indent}raise NotImplementedError("{where}{check}")\n')
-            continue
-        if stripped == END:
-            if not inside:
-                raise CourseError(f"line {number}: {END} without {BEGIN}", path=path,
-                                  fix="pair every END marker with a BEGIN marker")
-            inside = False
-            continue
-        if not inside:
-            out.append(line)
-    if inside:
-        raise CourseError(f"{BEGIN} is never closed", path=path, fix=f"add {END} after the solution")
-    stub = "".join(out)
-    try:
-        ast.parse(stub, filename=str(path))
-    except SyntaxError as exc:
-        raise CourseError(f"the stub made from this file does not parse (line {exc.lineno}: {exc.msg})",
-                          path=path, fix="put the markers around whole statements of a body") from None
-    return stub
 
 
 def generated_files(course: Course) -> dict[Path, bytes]:

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coursepack.build import BEGIN, END
+from coursepack.course.stubs import BEGIN, END
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
 

@@ -25,6 +25,7 @@ import zipfile
 from pathlib import Path
 
 from coursepack import __version__, build
+from coursepack.course import stubs
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
 from coursepack.quiz.bank import load_bank
@@ -153,7 +154,7 @@ def scan_release(course: Course, folder: Path) -> list[str]:
             problems.append(f"{rel}: instructor folder")
             continue
         data = path.read_bytes()
-        if build.BEGIN.encode() in data and not rel.startswith("src/"):
+        if stubs.BEGIN.encode() in data and not rel.startswith("src/"):
             problems.append(f"{rel}: contains a solution region")
         text = data.decode("utf-8", "ignore")
         for label, secret in secrets:
@@ -179,9 +180,9 @@ def _secrets(course: Course) -> list[tuple[str, str]]:
         inside = False
         for line in path.read_text(encoding="utf-8").splitlines():
             stripped = line.strip()
-            if stripped == build.BEGIN:
+            if stripped == stubs.BEGIN:
                 inside = True
-            elif stripped == build.END:
+            elif stripped == stubs.END:
                 inside = False
             elif inside and len(stripped) >= 40 and not stripped.startswith("#"):
                 found.append((f"a solution line of {path.name}", stripped))
@@ -219,7 +220,7 @@ def make_submission(course: Course, work: Path, framework: str, out: Path, stude
 
 def submission_warnings(course: Course, work: Path, framework: str, student: str) -> list[str]:
     """What a student should know before handing in ``work`` for ``framework``."""
-    from coursepack.build import stub_marker
+    from coursepack.course.stubs import stub_marker
     from coursepack.quiz.progress import saved_progress
 
     def not_started(fw: str) -> tuple[list[str], list[str]]:

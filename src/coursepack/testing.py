@@ -27,7 +27,7 @@ import re
 import numpy as np
 import pytest
 
-from coursepack.build import STUB_PREFIX
+from coursepack.course.stubs import STUB_PREFIX
 from coursepack.diagnose import ATOL, RTOL, GradingFailure, compare
 from coursepack.layouts import in_track_names
 
@@ -242,7 +242,7 @@ _WHERE = re.compile(r'^File "(course_\w+(?:/\w+)*\.py)", line \d{1,6}, in [\w<>]
 _TYPE = re.compile(r"^[A-Za-z_]\w{0,60}$")
 _BUILTIN_EXCEPTIONS = frozenset(name for name, value in vars(builtins).items()
                                 if isinstance(value, type) and issubclass(value, BaseException))
-_STUB_TASK = re.compile("^" + STUB_PREFIX.format(task=r"(\w+)"))  # what a stub raises (build.stub_marker)
+_STUB_TASK = re.compile("^" + STUB_PREFIX.format(task=r"(\w+)"))  # what a stub raises (stubs.stub_marker)
 
 
 def _hidden_where(where: str | None, session) -> str | None:

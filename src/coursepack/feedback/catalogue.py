@@ -29,7 +29,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from coursepack.build import BEGIN, END
+from coursepack.course.stubs import BEGIN, END
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
 
