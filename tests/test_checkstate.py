@@ -8,7 +8,7 @@ import pytest
 
 from coursepack import checkstate
 from coursepack.course.config import load_course
-from coursepack.results import Report, TaskSummary
+from coursepack.reports.results import Report, TaskSummary
 
 
 def check_report(course, frameworks, scores: dict[str, float]) -> Report:

@@ -87,7 +87,7 @@ def test_loose_module_files_are_graded_in_their_track(course, tmp_path):
 
 
 def test_a_refused_quiz_gives_its_reason_under_name_and_points():
-    from coursepack.results import Report, TestResult, to_gradescope
+    from coursepack.reports.results import Report, TestResult, to_gradescope
 
     report = Report(course="c", submission="s", frameworks=["torch"], isolation="none", mode="grade", tests=[
         TestResult("quiz post (218)", "quiz-post", "quiz", "hidden", False, 0.0, 10.0,

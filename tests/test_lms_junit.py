@@ -56,7 +56,7 @@ def test_a_graded_submission_validates_with_one_suite_per_track(course, tmp_path
 
 def test_control_characters_and_failures_stay_valid():
     from coursepack.lms.junit import to_junit
-    from coursepack.results import Report, TestResult
+    from coursepack.reports.results import Report, TestResult
 
     report = Report(course="c", submission="/tmp/x/assignments", frameworks=["torch"], isolation="none",
                     mode="grade", tests=[TestResult("t::a", "sdpa", "torch", "public", False, 0.0, 1.0,

@@ -29,7 +29,7 @@ from coursepack.lms.identity import Identity
 from coursepack.release import PACKAGE_ROOT, declared_framework, read_manifest
 from coursepack.lms.junit import to_junit
 from coursepack.fileio import write_atomic
-from coursepack.results import Report, to_gradescope, to_markdown
+from coursepack.reports.results import Report, to_gradescope, to_markdown
 
 HIDDEN_CHOICES = ("name-and-points", "after_due_date", "after_published", "hidden")
 

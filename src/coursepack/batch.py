@@ -41,7 +41,7 @@ from rich.markup import escape  # submission names come from students: never ric
 from coursepack.course.config import Course, load_course
 from coursepack.errors import CourseError
 from coursepack.fileio import write_atomic
-from coursepack.results import to_markdown
+from coursepack.reports.results import to_markdown
 from coursepack.worker_client import sigterm_as_interrupt
 
 RESULTS, FEEDBACK, GRADEBOOK = "results", "feedback", "gradebook.csv"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coursepack.fileio import write_atomic
-from coursepack.results import Report
+from coursepack.reports.results import Report
 
 STATE_FILE = Path(".course") / "checks.json"
 _NUMBERS = ("score", "public_points", "passed", "failed", "when")

@@ -23,10 +23,10 @@ from coursepack import checkstate
 from coursepack.course.config import load_course
 from coursepack.errors import CourseError
 from coursepack.grading import grade as run_grading
-from coursepack.render import grading_progress, print_report, pts
+from coursepack.reports.render import grading_progress, print_report, pts
 from coursepack.lms.junit import to_junit
 from coursepack.fileio import write_atomic
-from coursepack.results import WRITERS, to_json
+from coursepack.reports.results import WRITERS, to_json
 
 FORMATS = {**WRITERS, "junit": to_junit}
 
@@ -96,7 +96,7 @@ def check(ctx, tasks, framework, submission, summary, progress_only):
     if problem:
         console.print(Text(f"note: {problem}", style="yellow"))
     if summary is not None:
-        from coursepack.results import to_markdown
+        from coursepack.reports.results import to_markdown
 
         with open(summary, "a", encoding="utf-8") as fh:
             fh.write(to_markdown(report, title="public tests") + "\n")

@@ -3,7 +3,7 @@
 :func:`grade` is the whole data flow of DESIGN.md: it copies the course's own test
 files (never the submission's) into a private folder, runs pytest on them in this
 process with :class:`GradingSession` as a plugin, and turns every test outcome into a
-:class:`~coursepack.results.TestResult` with its points from ``course.toml``. Student
+:class:`~coursepack.reports.results.TestResult` with its points from ``course.toml``. Student
 code runs only in the :class:`~coursepack.worker_client.Worker` processes the session
 starts, one per framework, restarted after any crash or timeout.
 
@@ -34,7 +34,7 @@ from coursepack.diagnose import ATOL, RTOL, GradingFailure
 from coursepack.errors import CourseError
 from coursepack.feedback import fingerprints
 from coursepack.feedback.catalogue import PUBLIC_INDEX
-from coursepack.results import Report, TestResult, summarise
+from coursepack.reports.results import Report, TestResult, summarise
 from coursepack.testing import Expected, Judge
 from coursepack.worker_client import WORKER_PREFIX, CallResult, Worker, owned_folder, sigterm_as_interrupt, sweep_folders
 

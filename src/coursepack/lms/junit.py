@@ -14,7 +14,7 @@ import time
 from pathlib import PurePath
 from xml.sax.saxutils import escape, quoteattr
 
-from coursepack.results import Report, TestResult
+from coursepack.reports.results import Report, TestResult
 
 _CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
 

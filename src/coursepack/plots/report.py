@@ -1,7 +1,7 @@
 """``course report``: one self-contained HTML page with the checks and the plots.
 
 The page is the template ``templates/report.html.j2`` (Jinja2, HTML-escaped), filled
-with a :class:`~coursepack.results.Report` of the public tests and the plots of
+with a :class:`~coursepack.reports.results.Report` of the public tests and the plots of
 :mod:`.run`, each PNG embedded as a ``data:`` URI: the file can be mailed or handed
 back as feedback and opens anywhere without its folder.
 """
@@ -16,9 +16,9 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from coursepack.course.config import Course
-from coursepack.render import pts
+from coursepack.reports.render import pts
 from coursepack.fileio import write_atomic
-from coursepack.results import Report
+from coursepack.reports.results import Report
 from coursepack.plots.run import KINDS, Drawn, make_plots
 
 TEMPLATE = "report.html.j2"

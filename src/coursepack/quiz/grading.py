@@ -11,7 +11,7 @@ from dataclasses import asdict
 
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
-from coursepack.results import TaskSummary, TestResult
+from coursepack.reports.results import TaskSummary, TestResult
 from coursepack.quiz.bank import load_bank
 from coursepack.quiz.draw import draw
 from coursepack.quiz.keys import is_correct

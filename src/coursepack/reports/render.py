@@ -1,4 +1,4 @@
-"""Terminal views of a :class:`~coursepack.results.Report` (rich tables)."""
+"""Terminal views of a :class:`~coursepack.reports.results.Report` (rich tables)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 from rich.text import Text
 
-from coursepack.results import Report
+from coursepack.reports.results import Report
 
 
 def pts(value: float) -> str:
