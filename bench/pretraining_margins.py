@@ -3,7 +3,7 @@
     .venv/bin/python bench/pretraining_margins.py [--seeds 20] [--framework torch tf]
 
 Runs the reference solutions' experiment through the judge (the same worker calls as the
-tests, ``coursepack.toyeval.run_experiment``) for each seed, with that seed as both the
+tests, ``coursepack.testing.toyeval.run_experiment``) for each seed, with that seed as both the
 vocabulary relabelling and the data, and prints every figure, then the worst of each
 against the threshold the tests apply. A correct implementation must never come near
 the thresholds; this prints how far it stays.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coursepack import toyeval
+from coursepack.testing import toyeval
 from coursepack.course.config import load_course
 from coursepack.grading import GradingSession
 from coursepack.testing import Judge

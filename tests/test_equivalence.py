@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO
-from coursepack import layouts
+from coursepack.testing import layouts
 
 pytest.importorskip("tensorflow")
 sys.path[:0] = [str(REPO / "src" / "coursepack" / "runtime"), str(REPO / "solutions")]

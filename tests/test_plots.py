@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from coursepack.cli import main
-from coursepack import layouts, toyeval
+from coursepack.testing import toyeval
+from coursepack.testing import layouts
 from coursepack.plots import data as plot_data
 from coursepack.plots import figures, terminal, toytask
 from coursepack.plots.data import PlotData

@@ -77,7 +77,7 @@ def test_training_that_does_not_learn_fails_the_experiment(course, tmp_path, nam
 def test_the_test_runs_the_students_experiment_as_documented(course, framework):
     """The sizes the grader uses are ``run_experiment``'s defaults, so the figures a student
     sees from ``python -m course_<fw>.training`` are the ones the test judges."""
-    from coursepack import toyeval
+    from coursepack.testing import toyeval
 
     source = (course.solutions / f"course_{framework}" / "training.py").read_text()
     function = next(node for node in ast.parse(source).body

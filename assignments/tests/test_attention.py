@@ -8,7 +8,7 @@ answer has (``require``). Masks follow the course convention: True = may attend.
 
 import numpy as np
 
-from coursepack import layouts
+from coursepack.testing import layouts
 from coursepack.testing import key_mask, require, task
 
 

@@ -5,8 +5,8 @@ Run them with ``course check mini_bert mask_tokens``.
 
 import numpy as np
 
-from coursepack import layouts
-from coursepack.checks import IGNORE_INDEX, masking_problems
+from coursepack.testing import layouts
+from coursepack.testing.masking import IGNORE_INDEX, masking_problems
 from coursepack.testing import key_mask, require, task
 
 CONFIG = dict(vocab_size=23, max_len=8, d_model=12, num_heads=3, d_ff=16, num_layers=2,

@@ -5,7 +5,7 @@ Run them with ``course check encoder_block``. Dropout is off (eval mode).
 
 import numpy as np
 
-from coursepack import layouts
+from coursepack.testing import layouts
 from coursepack.testing import key_mask, task
 
 

@@ -7,7 +7,7 @@ with one head, never here.
 
 import numpy as np
 
-from coursepack import layouts
+from coursepack.testing import layouts
 from coursepack.testing import key_mask, require, task
 
 

@@ -5,7 +5,7 @@ Run them with ``course check sinusoidal learned_position``.
 
 import numpy as np
 
-from coursepack import layouts
+from coursepack.testing import layouts
 from coursepack.testing import require, task
 
 

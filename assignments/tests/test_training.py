@@ -11,8 +11,8 @@ classifications, and checks the losses your ``pretrain_mlm`` returned.
 
 import numpy as np
 
-from coursepack import toyeval
-from coursepack.checks import IGNORE_INDEX
+from coursepack.testing import toyeval
+from coursepack.testing.masking import IGNORE_INDEX
 from coursepack.testing import require, task
 
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from coursepack import layouts
-from coursepack.checks import masking_problems
+from coursepack.testing import layouts
+from coursepack.testing.masking import masking_problems
 from coursepack.testing import key_mask, require, task
 
 SPECIAL = [0, 1, 2, 3]

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from coursepack import layouts
+from coursepack.testing import layouts
 from coursepack.testing import key_mask, require, task
 
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from coursepack import toyeval
-from coursepack.checks import IGNORE_INDEX
+from coursepack.testing import toyeval
+from coursepack.testing.masking import IGNORE_INDEX
 from coursepack.testing import require, task
 
 

@@ -30,7 +30,7 @@ import pytest
 
 from coursepack import sandbox, snapshots
 from coursepack.course.config import Course
-from coursepack.diagnose import ATOL, RTOL, GradingFailure
+from coursepack.testing.diagnose import ATOL, RTOL, GradingFailure
 from coursepack.errors import CourseError
 from coursepack.feedback import fingerprints
 from coursepack.feedback.catalogue import PUBLIC_INDEX

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from coursepack import snapshots
 from coursepack.course.config import Course
-from coursepack.diagnose import ATOL, RTOL
+from coursepack.testing.diagnose import ATOL, RTOL
 from coursepack.feedback import fingerprints
 from coursepack.feedback.catalogue import Catalogue, Mistake, make_variant
 

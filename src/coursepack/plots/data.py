@@ -20,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from coursepack import layouts, toyeval
+from coursepack.testing import toyeval
+from coursepack.testing import layouts
 from coursepack.course.config import Course
-from coursepack.diagnose import GradingFailure
+from coursepack.testing.diagnose import GradingFailure
 from coursepack.grading import GradingSession
 from coursepack.testing import Judge
 from coursepack.plots import toytask
@@ -308,7 +309,7 @@ def _checked(value, shape: tuple, what: str) -> np.ndarray:
 
 
 def reference_checkpoint() -> dict[str, np.ndarray]:
-    """The course's pretrained MiniBert weights (canonical layout, see :mod:`coursepack.layouts`)."""
+    """The course's pretrained MiniBert weights (canonical layout, see :mod:`coursepack.testing.layouts`)."""
     path = resources.files("coursepack.plots") / "weights" / REFERENCE_CHECKPOINT
     with resources.as_file(path) as file, np.load(file, allow_pickle=False) as data:
         return {key: data[key] for key in data.files}

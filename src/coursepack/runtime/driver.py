@@ -16,7 +16,7 @@ everything it returns. A request is JSON::
 step). ``"@name"`` is an array of ``inputs.npz`` (turned into a framework tensor), ``"$name"``
 an earlier result (``"$out.0"`` its first element), anything else a JSON literal.
 Arrays named ``w:<canonical name>`` are canonical weights loaded into the built
-module (see ``coursepack/layouts.py`` for the layout). With ``grad``, the loss
+module (see ``coursepack/testing/layouts.py`` for the layout). With ``grad``, the loss
 ``sum(output * cotangent)`` is differentiated with respect to the listed inputs and,
 with ``params``, every canonical weight; results come back as ``grad:<name>``.
 

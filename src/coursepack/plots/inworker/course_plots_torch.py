@@ -123,7 +123,7 @@ def position_table(model):
 
 
 def canonical_weights(model, names):
-    """The values of the canonical weights ``names`` (see coursepack/layouts.py), in order.
+    """The values of the canonical weights ``names`` (see coursepack/testing/layouts.py), in order.
 
     The worker's adapter already maps canonical names to parameters (it loads canonical
     weights with the same map), so this only reads it; a kernel is stored transposed."""

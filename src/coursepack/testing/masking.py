@@ -1,4 +1,5 @@
-"""Property checks shared by public and hidden tests (the grader computes these itself)."""
+"""Properties of an MLM masking (which tokens were selected, how labels were set), checked
+by public and hidden tests alike; the grader computes them itself from returned arrays."""
 
 from __future__ import annotations
 

@@ -16,7 +16,13 @@ values recorded from the reference solution by ``course build``::
 ``judge.function(name)`` calls a function of the submission; ``judge.module(name,
 init=..., weights=...)`` builds a module, loads canonical weights into it and calls it.
 Canonical weights are NumPy arrays in the layout described in
-:mod:`coursepack.layouts`.
+:mod:`coursepack.testing.layouts`.
+
+Everything a test file may import lives in this package, and nothing here runs student
+code: :mod:`.layouts` (canonical weights), :mod:`.masking` (properties of an MLM masking),
+:mod:`.toyeval` (the toy-language experiment's settings and evaluation sets) and
+:mod:`.diagnose` (the comparison and the hints it gives). The package is part of every
+recording's digest: changing it means running ``course build``.
 """
 
 from __future__ import annotations
@@ -28,8 +34,8 @@ import numpy as np
 import pytest
 
 from coursepack.course.stubs import STUB_PREFIX
-from coursepack.diagnose import ATOL, RTOL, GradingFailure, compare
-from coursepack.layouts import in_track_names
+from coursepack.testing.diagnose import ATOL, RTOL, GradingFailure, compare
+from coursepack.testing.layouts import in_track_names
 
 __all__ = ["task", "GradingFailure", "ATOL", "RTOL", "require", "key_mask", "Judge", "Expected"]
 
