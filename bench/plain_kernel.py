@@ -9,7 +9,7 @@ the next notebook.
 This module makes that baseline from this course's own tests, so that it checks exactly
 what the judge checks:
 
-* :class:`InKernelWorker` stands in for :class:`coursepack.worker_client.Worker`. It
+* :class:`InKernelWorker` stands in for :class:`coursepack.judge.worker.Worker`. It
   runs every request of a test with the same driver and framework adapter as the worker
   (``coursepack/runtime``), but here, in the calling process: the student's modules are
   imported into it once and called directly.
@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coursepack.worker_client import CallResult
+from coursepack.judge.worker import CallResult
 
 PLAIN_CONFIG = Path(__file__).with_name("templates") / "plain_nbgrader_config.py"
 
@@ -45,7 +45,7 @@ class InKernelWorker:
     reusable = True
 
     def __init__(self, framework: str):
-        runtime = Path(importlib.import_module("coursepack").__file__).parent / "runtime"
+        runtime = Path(importlib.import_module("coursepack.judge").__file__).parent / "runtime"
         sys.path.insert(0, str(runtime))
         self.driver = importlib.import_module("driver")
         self.adapter = importlib.import_module(f"{framework}_adapter")

@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from coursepack import sandbox
+from coursepack.judge import sandbox
 from coursepack.course.config import load_course
 from coursepack.grading import grade
 from submissions import edit, make_submission

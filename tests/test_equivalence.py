@@ -17,7 +17,7 @@ from conftest import REPO
 from coursepack.testing import layouts
 
 pytest.importorskip("tensorflow")
-sys.path[:0] = [str(REPO / "src" / "coursepack" / "runtime"), str(REPO / "solutions")]
+sys.path[:0] = [str(REPO / "src" / "coursepack" / "judge" / "runtime"), str(REPO / "solutions")]
 driver = importlib.import_module("driver")
 ADAPTERS = {}
 for name in ("torch", "tf"):

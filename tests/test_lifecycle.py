@@ -30,7 +30,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from coursepack import sandbox
+from coursepack.judge import sandbox
 from submissions import make_submission
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from coursepack import sandbox
+from coursepack.judge import sandbox
 from coursepack.grading import grade
 
 
@@ -100,10 +100,10 @@ def test_folders_of_dead_graders_are_swept_and_others_kept(tmp_path, monkeypatch
     leaves alone the folders of a grader still running and folders it did not make."""
     import subprocess
 
-    from coursepack.worker_client import owned_folder, sweep_folders
+    from coursepack.judge.worker import owned_folder, sweep_folders
 
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
-    code = ("import os, sys; from coursepack.worker_client import owned_folder; "
+    code = ("import os, sys; from coursepack.judge.worker import owned_folder; "
             "owned_folder('course-worker-'); os.kill(os.getpid(), 9)")
     subprocess.run([sys.executable, "-c", code], env={**os.environ, "TMPDIR": str(tmp_path)})
     dead = [p for p in tmp_path.iterdir()]
@@ -120,7 +120,7 @@ def test_folders_of_dead_graders_are_swept_and_others_kept(tmp_path, monkeypatch
 
 
 def test_a_worker_start_sweeps_what_a_killed_grader_left(course, tmp_path, monkeypatch):
-    from coursepack.worker_client import Worker, owned_folder
+    from coursepack.judge.worker import Worker, owned_folder
 
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     left, fd = owned_folder("course-worker-")

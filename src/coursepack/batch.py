@@ -15,7 +15,7 @@ The entry's name is its key in every output:
 
 ``N`` grader processes each keep one warm worker per framework (the framework is
 imported once; every call still runs in a fresh forked child that is killed with
-whatever it started, see :mod:`coursepack.worker_client`). The grader processes die
+whatever it started, see :mod:`coursepack.judge.worker`). The grader processes die
 with this one, even on ``kill -9``, and their workers with them; Ctrl-C or SIGTERM
 first asks them to stop, so that they also remove their workers' folders (after a
 ``kill -9`` the next start removes them). ``--resume`` then grades only the entries
@@ -42,7 +42,7 @@ from coursepack.course.config import Course, load_course
 from coursepack.errors import CourseError
 from coursepack.fileio import write_atomic
 from coursepack.reports.results import to_markdown
-from coursepack.worker_client import sigterm_as_interrupt
+from coursepack.judge.worker import sigterm_as_interrupt
 
 RESULTS, FEEDBACK, GRADEBOOK = "results", "feedback", "gradebook.csv"
 RESULT_VERSION = 1
@@ -135,7 +135,7 @@ _state: dict = {}
 
 def _grader_main(course_path: str, parent: int, jobs, events, options: dict) -> None:
     """A grader process: take entries from ``jobs`` until ``None``, report on ``events``."""
-    from coursepack.worker_client import raise_keyboard_interrupt, die_with_parent
+    from coursepack.judge.worker import raise_keyboard_interrupt, die_with_parent
 
     die_with_parent()
     if os.getppid() != parent:  # the parent died before we asked to die with it
@@ -339,7 +339,7 @@ def _run(course: Course, todo: list[Entry], entries: list[Entry], out: Path, opt
 def _stop(procs, grace: float = 10.0) -> None:
     """Stop the grader processes: SIGTERM lets each close its workers (killing what student
     code started, removing their folders); one still alive after ``grace`` s is killed (its
-    workers then end by themselves, see :mod:`coursepack.worker_client`)."""
+    workers then end by themselves, see :mod:`coursepack.judge.worker`)."""
     procs = [proc for proc in procs if proc.pid is not None]  # started
     for proc in procs:
         if proc.is_alive():

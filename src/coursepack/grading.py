@@ -4,7 +4,7 @@
 files (never the submission's) into a private folder, runs pytest on them in this
 process with :class:`GradingSession` as a plugin, and turns every test outcome into a
 :class:`~coursepack.reports.results.TestResult` with its points from ``course.toml``. Student
-code runs only in the :class:`~coursepack.worker_client.Worker` processes the session
+code runs only in the :class:`~coursepack.judge.worker.Worker` processes the session
 starts, one per framework, restarted after any crash or timeout.
 
 The same session, in ``record`` mode with the reference solutions as the submission,
@@ -28,7 +28,8 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from coursepack import sandbox, snapshots
+from coursepack import snapshots
+from coursepack.judge import sandbox
 from coursepack.course.config import Course
 from coursepack.testing.diagnose import ATOL, RTOL, GradingFailure
 from coursepack.errors import CourseError
@@ -36,7 +37,7 @@ from coursepack.feedback import fingerprints
 from coursepack.feedback.catalogue import PUBLIC_INDEX
 from coursepack.reports.results import Report, TestResult, summarise
 from coursepack.testing import Expected, Judge
-from coursepack.worker_client import WORKER_PREFIX, CallResult, Worker, owned_folder, sigterm_as_interrupt, sweep_folders
+from coursepack.judge.worker import WORKER_PREFIX, CallResult, Worker, owned_folder, sigterm_as_interrupt, sweep_folders
 
 MODES = ("check", "grade", "record")
 # Seconds the import of one module of a submission may take (never more than the test's

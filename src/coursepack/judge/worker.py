@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coursepack import sandbox
+from coursepack.judge import sandbox
 
 MAX_OUTPUT_BYTES = 256 * 2**20
 START_TIMEOUT = 120.0
@@ -90,7 +90,7 @@ class Worker:
         self._dir.chmod(0o755)
         runtime = self._dir / "runtime"
         runtime.mkdir()
-        pkg = resources.files("coursepack") / "runtime"
+        pkg = resources.files("coursepack.judge") / "runtime"
         for name in ("course_worker.py", "driver.py", f"{self.framework}_adapter.py"):
             (runtime / name).write_text(pkg.joinpath(name).read_text(encoding="utf-8"), encoding="utf-8")
         for path in (self._dir / "requests", self._dir / "home", self._dir / "tmp"):
