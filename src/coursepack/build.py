@@ -14,7 +14,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coursepack import snapshots
+from coursepack.judge import expected_values
 from coursepack.course.config import Course
 from coursepack.course.stubs import make_stub
 from coursepack.errors import CourseError
@@ -54,7 +54,7 @@ def generated_files(course: Course) -> dict[Path, bytes]:
 
     catalogue = load_catalogue(course)
     if catalogue is not None:  # the names and hints of the known mistakes (no code)
-        files[course.public_tests / snapshots.FOLDER / PUBLIC_INDEX] = public_index(catalogue)
+        files[course.public_tests / expected_values.FOLDER / PUBLIC_INDEX] = public_index(catalogue)
     return files
 
 
@@ -119,7 +119,7 @@ def _test_files(course: Course) -> list[tuple[Path, Path]]:
     pairs = []
     for base in (course.public_tests, course.hidden_tests):
         for path in sorted(base.glob("test_*.py")):
-            pairs.append((path, base / snapshots.FOLDER))
+            pairs.append((path, base / expected_values.FOLDER))
     return pairs
 
 
@@ -128,9 +128,9 @@ def stale_recordings(course: Course) -> list[Path]:
     for test_file, folder in _test_files(course):
         meta = folder / f"{test_file.stem}.json"
         npz = folder / f"{test_file.stem}.npz"
-        if not npz.is_file() or not meta.is_file() or meta.read_text(encoding="utf-8") != snapshots.meta_text(course, test_file):
+        if not npz.is_file() or not meta.is_file() or meta.read_text(encoding="utf-8") != expected_values.meta_text(course, test_file):
             stale.append(npz)
-    counts = course.public_tests / snapshots.FOLDER / snapshots.COUNTS_FILE
+    counts = course.public_tests / expected_values.FOLDER / expected_values.COUNTS_FILE
     if not counts.is_file():
         stale.append(counts)
     from coursepack.feedback import fingerprints, record
@@ -151,11 +151,11 @@ def record_expected(course: Course, result: BuildResult) -> int:
     """Run every test on the reference solutions and store what they return."""
     from coursepack.grading import grade  # grading imports build's neighbours; import late
 
-    if snapshots.RECORD_FRAMEWORK not in course.frameworks:
-        raise CourseError(f"expected values are recorded with the {snapshots.RECORD_FRAMEWORK} solutions, "
+    if expected_values.RECORD_FRAMEWORK not in course.frameworks:
+        raise CourseError(f"expected values are recorded with the {expected_values.RECORD_FRAMEWORK} solutions, "
                           "which this course does not offer", path=course.path,
-                          fix=f"add {snapshots.RECORD_FRAMEWORK!r} to [course] frameworks")
-    report, session = grade(course, course.solutions, frameworks=(snapshots.RECORD_FRAMEWORK,),
+                          fix=f"add {expected_values.RECORD_FRAMEWORK!r} to [course] frameworks")
+    report, session = grade(course, course.solutions, frameworks=(expected_values.RECORD_FRAMEWORK,),
                             mode="record")
     failed = [t for t in report.tests if not t.passed]
     if failed or report.errors or not report.tests:
@@ -169,20 +169,20 @@ def record_expected(course: Course, result: BuildResult) -> int:
         values = session.recorded.get(f"{visibility}/{test_file.stem}", {})
         folder.mkdir(parents=True, exist_ok=True)
         npz = folder / f"{test_file.stem}.npz"
-        data = snapshots.npz_bytes(values)
+        data = expected_values.npz_bytes(values)
         if not npz.is_file() or npz.read_bytes() != data:
             tmp = npz.with_suffix(".tmp")
             tmp.write_bytes(data)
             tmp.replace(npz)
             result.written.append(npz)
         meta = folder / f"{test_file.stem}.json"
-        write_atomic(meta, snapshots.meta_text(course, test_file))
+        write_atomic(meta, expected_values.meta_text(course, test_file))
         count += len(values)
     hidden = {}
     for t in report.tests:
         if t.visibility == "hidden":
             hidden[t.task] = hidden.get(t.task, 0) + 1
-    write_atomic(course.public_tests / snapshots.FOLDER / snapshots.COUNTS_FILE,
+    write_atomic(course.public_tests / expected_values.FOLDER / expected_values.COUNTS_FILE,
                  json.dumps(dict(sorted(hidden.items())), indent=2) + "\n")
     result.mistakes = record_mistakes(course, result)
     return count
@@ -201,7 +201,7 @@ def record_mistakes(course: Course, result: BuildResult):
         visibility = "hidden" if folder.parent == course.hidden_tests else "public"
         stem = fingerprints.file_stem(test_file.stem)
         npz = folder / f"{stem}.npz"
-        data = snapshots.npz_bytes(prints.get((visibility, test_file.stem), {}))
+        data = expected_values.npz_bytes(prints.get((visibility, test_file.stem), {}))
         if not npz.is_file() or npz.read_bytes() != data:
             tmp = npz.with_suffix(".tmp")
             tmp.write_bytes(data)

@@ -8,7 +8,7 @@ code runs only in the :class:`~coursepack.judge.worker.Worker` processes the ses
 starts, one per framework, restarted after any crash or timeout.
 
 The same session, in ``record`` mode with the reference solutions as the submission,
-records the expected values (see :mod:`coursepack.snapshots`).
+records the expected values (see :mod:`coursepack.judge.expected_values`).
 """
 
 from __future__ import annotations
@@ -28,8 +28,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from coursepack import snapshots
-from coursepack.judge import sandbox
+from coursepack.judge import expected_values, sandbox
 from coursepack.course.config import Course
 from coursepack.testing.diagnose import ATOL, RTOL, GradingFailure
 from coursepack.errors import CourseError
@@ -80,7 +79,7 @@ class GradingSession:
         self.calls: dict[tuple[str, str, str, str], list[dict[str, np.ndarray]]] = {}
         self._current: tuple[str, str, str, str] | None = None
         self._tolerance: dict[tuple[str, str, str, str], tuple[float, float]] = {}
-        self.mistakes = fingerprints.Index(course.public_tests / snapshots.FOLDER / PUBLIC_INDEX)
+        self.mistakes = fingerprints.Index(course.public_tests / expected_values.FOLDER / PUBLIC_INDEX)
 
     # -- used by testing.Judge / testing.Expected ---------------------------------
     @property
@@ -239,13 +238,13 @@ class GradingSession:
         path = Path(str(request.node.fspath))
         stem = f"{self.visibility(request.node)}/{path.stem}"
         if not self.recording and stem not in self._expected:
-            self._expected[stem] = snapshots.load(self._snapshot_dir(request.node), path.stem)
+            self._expected[stem] = expected_values.load(self._expected_dir(request.node), path.stem)
         return Expected(self, f"{stem}::{request.node.originalname}")
 
-    def _snapshot_dir(self, item) -> Path:
+    def _expected_dir(self, item) -> Path:
         if self.visibility(item) == "hidden":
-            return self.course.hidden_tests / snapshots.FOLDER
-        return self.course.public_tests / snapshots.FOLDER
+            return self.course.hidden_tests / expected_values.FOLDER
+        return self.course.public_tests / expected_values.FOLDER
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -289,7 +288,7 @@ class GradingSession:
             return ""
         key = self._test_key(item)
         visibility, stem, test, framework = key
-        path = self._snapshot_dir(item) / f"{fingerprints.file_stem(stem)}.npz"
+        path = self._expected_dir(item) / f"{fingerprints.file_stem(stem)}.npz"
         atol, rtol = self._tolerance.get(key, (ATOL, RTOL))
         return self.mistakes.describe(
             self.mistakes.match(path, task_id, test, framework, self.calls.get(key, []), atol, rtol))
@@ -334,11 +333,11 @@ def _check_recordings(course: Course, hidden: bool) -> None:
     folders = [course.public_tests] + ([course.hidden_tests] if hidden else [])
     for folder in folders:
         for test_file in sorted(folder.glob("test_*.py")):
-            if not (folder / snapshots.FOLDER / f"{test_file.stem}.npz").is_file():
-                raise CourseError(f"the expected values of {test_file.name} are missing", path=folder / snapshots.FOLDER,
+            if not (folder / expected_values.FOLDER / f"{test_file.stem}.npz").is_file():
+                raise CourseError(f"the expected values of {test_file.name} are missing", path=folder / expected_values.FOLDER,
                                   fix="run `course build` in the instructor's copy of the course")
-    if not (course.public_tests / snapshots.FOLDER / snapshots.COUNTS_FILE).is_file():
-        raise CourseError("the count of hidden tests is missing", path=course.public_tests / snapshots.FOLDER,
+    if not (course.public_tests / expected_values.FOLDER / expected_values.COUNTS_FILE).is_file():
+        raise CourseError("the count of hidden tests is missing", path=course.public_tests / expected_values.FOLDER,
                           fix="run `course build` in the instructor's copy of the course")
 
 
@@ -417,7 +416,7 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
         targets = [public]
         session._public_dir = public.resolve()
         if mode == "check":
-            session.hidden_counts = snapshots.hidden_counts(course)
+            session.hidden_counts = expected_values.hidden_counts(course)
         else:
             hidden = workdir / "hidden"
             shutil.copytree(course.hidden_tests, hidden, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))

@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coursepack import snapshots
+from coursepack.judge import expected_values
 from coursepack.course.config import Course
 from coursepack.testing.diagnose import ATOL, RTOL
 from coursepack.feedback import fingerprints
@@ -94,7 +94,7 @@ def tracks_for(course: Course, mistake: Mistake) -> list[str]:
     the tracks' numbers differ for it (``per_track``)."""
     if mistake.per_track:
         return list(course.frameworks)
-    return [snapshots.RECORD_FRAMEWORK]
+    return [expected_values.RECORD_FRAMEWORK]
 
 
 def record_fingerprints(course: Course, catalogue: Catalogue, *, mistakes: list[Mistake] | None = None,
@@ -128,15 +128,15 @@ def record_fingerprints(course: Course, catalogue: Catalogue, *, mistakes: list[
                     if test.passed:
                         continue
                     key = _result_key(test)
-                    if track == snapshots.RECORD_FRAMEWORK:
+                    if track == expected_values.RECORD_FRAMEWORK:
                         entry.failed.append(key)
                     got = calls.get(key, [])
                     if fingerprints.distinctive(got, ref_calls.get(key, []), ATOL, RTOL):
                         visibility, stem, name = key
                         prints.setdefault((visibility, stem), {})[(key_track, mistake.id, name)] = got
-                        if track == snapshots.RECORD_FRAMEWORK:
+                        if track == expected_values.RECORD_FRAMEWORK:
                             entry.named_in.append(key)
-                if track == snapshots.RECORD_FRAMEWORK:
+                if track == expected_values.RECORD_FRAMEWORK:
                     summary = next(s for s in report.tasks if s.id == mistake.task)
                     entry.lost = summary.max_score - summary.score
                 shutil.rmtree(variant, ignore_errors=True)
@@ -163,7 +163,7 @@ def _result_key(test) -> TestKey:
 def meta_text(course: Course, catalogue: Catalogue, test_file: Path) -> str:
     """What the fingerprints of ``test_file`` were recorded from (for ``course build --check``)."""
     h = hashlib.sha256()
-    h.update(snapshots.sources_digest(course, test_file).encode())
+    h.update(expected_values.sources_digest(course, test_file).encode())
     h.update(catalogue.digest_bytes())
     for mistake in catalogue.mistakes:  # fingerprinted in every track: their solutions count too
         if mistake.per_track:

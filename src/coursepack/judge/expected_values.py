@@ -61,7 +61,7 @@ def sources_digest(course: Course, test_file: Path) -> str:
     files.sort()
     # The helpers tests build their inputs and weights with (the whole testing package)
     # are part of every recording.
-    files += sorted((Path(__file__).parent / "testing").glob("*.py"))
+    files += sorted((Path(__file__).resolve().parents[1] / "testing").glob("*.py"))
     for path in files:
         h.update(path.name.encode())
         h.update(path.read_bytes())
