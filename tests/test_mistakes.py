@@ -16,7 +16,7 @@ import pytest
 
 from coursepack.course.config import load_course
 from coursepack.errors import CourseError
-from coursepack.feedback.catalogue import Edit, Mistake, load_catalogue, make_variant
+from coursepack.course.mistakes import Edit, Mistake, load_catalogue, make_variant
 from coursepack.feedback.record import record_fingerprints
 from coursepack.grading import grade
 

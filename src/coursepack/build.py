@@ -50,7 +50,7 @@ def generated_files(course: Course) -> dict[Path, bytes]:
         files[course.assignments / name] = (course.solutions / name).read_bytes()
     _check_symbols(course)
     files.update(reference_quiz_answers(course))
-    from coursepack.feedback.catalogue import PUBLIC_INDEX, load_catalogue, public_index
+    from coursepack.course.mistakes import PUBLIC_INDEX, load_catalogue, public_index
 
     catalogue = load_catalogue(course)
     if catalogue is not None:  # the names and hints of the known mistakes (no code)
@@ -134,7 +134,7 @@ def stale_recordings(course: Course) -> list[Path]:
     if not counts.is_file():
         stale.append(counts)
     from coursepack.feedback import fingerprints, record
-    from coursepack.feedback.catalogue import load_catalogue
+    from coursepack.course.mistakes import load_catalogue
 
     catalogue = load_catalogue(course)
     if catalogue is not None:
@@ -191,7 +191,7 @@ def record_expected(course: Course, result: BuildResult) -> int:
 def record_mistakes(course: Course, result: BuildResult):
     """Record the fingerprints of the catalogue of known mistakes (see :mod:`coursepack.feedback`)."""
     from coursepack.feedback import fingerprints, record
-    from coursepack.feedback.catalogue import load_catalogue
+    from coursepack.course.mistakes import load_catalogue
 
     catalogue = load_catalogue(course)
     if catalogue is None:

@@ -33,7 +33,7 @@ from coursepack.course.config import Course
 from coursepack.testing.diagnose import ATOL, RTOL, GradingFailure
 from coursepack.errors import CourseError
 from coursepack.feedback import fingerprints
-from coursepack.feedback.catalogue import PUBLIC_INDEX
+from coursepack.course.mistakes import PUBLIC_INDEX
 from coursepack.reports.results import Report, TestResult, summarise
 from coursepack.testing import Expected, Judge
 from coursepack.judge.worker import WORKER_PREFIX, CallResult, Worker, owned_folder, sigterm_as_interrupt, sweep_folders

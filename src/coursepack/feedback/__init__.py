@@ -1,7 +1,7 @@
 """Feedback that names the mistake (DESIGN.md, invariant 8).
 
 The course keeps a catalogue of mistakes students really make (``autograder/mistakes.toml``,
-read by :mod:`.catalogue`). ``course build`` applies each one to a copy of the reference
+read by :mod:`coursepack.course.mistakes`). ``course build`` applies each one to a copy of the reference
 solutions, grades that copy on the mistake's task and records what every failing test
 received from it: the mistake's *fingerprint* (:mod:`.record`). When a student's test
 fails, the judge compares what the student's code returned in that test with the

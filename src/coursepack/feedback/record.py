@@ -21,7 +21,7 @@ from coursepack.judge import expected_values
 from coursepack.course.config import Course
 from coursepack.testing.diagnose import ATOL, RTOL
 from coursepack.feedback import fingerprints
-from coursepack.feedback.catalogue import Catalogue, Mistake, make_variant
+from coursepack.course.mistakes import Catalogue, Mistake, make_variant
 
 TestKey = tuple[str, str, str]  # (visibility, test file stem, test name)
 
