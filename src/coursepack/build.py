@@ -133,7 +133,8 @@ def stale_recordings(course: Course) -> list[Path]:
     counts = course.public_tests / expected_values.FOLDER / expected_values.COUNTS_FILE
     if not counts.is_file():
         stale.append(counts)
-    from coursepack.feedback import fingerprints, record
+    from coursepack.feedback import record
+    from coursepack.judge import fingerprints
     from coursepack.course.mistakes import load_catalogue
 
     catalogue = load_catalogue(course)
@@ -190,7 +191,8 @@ def record_expected(course: Course, result: BuildResult) -> int:
 
 def record_mistakes(course: Course, result: BuildResult):
     """Record the fingerprints of the catalogue of known mistakes (see :mod:`coursepack.feedback`)."""
-    from coursepack.feedback import fingerprints, record
+    from coursepack.feedback import record
+    from coursepack.judge import fingerprints
     from coursepack.course.mistakes import load_catalogue
 
     catalogue = load_catalogue(course)

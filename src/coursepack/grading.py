@@ -32,7 +32,7 @@ from coursepack.judge import expected_values, sandbox
 from coursepack.course.config import Course
 from coursepack.testing.diagnose import ATOL, RTOL, GradingFailure
 from coursepack.errors import CourseError
-from coursepack.feedback import fingerprints
+from coursepack.judge import fingerprints
 from coursepack.course.mistakes import PUBLIC_INDEX
 from coursepack.reports.results import Report, TestResult, summarise
 from coursepack.testing import Expected, Judge

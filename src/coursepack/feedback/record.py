@@ -3,7 +3,7 @@
 :func:`record_fingerprints` makes every catalogued mistake in a copy of the reference
 solutions, grades that copy on the mistake's task only (one warm worker per track for
 the whole catalogue) and keeps, for every test the mistake fails, the arrays the test
-received (see :mod:`.fingerprints`). Its :class:`Summary` says what the tests make of
+received (see :mod:`coursepack.judge.fingerprints`). Its :class:`Summary` says what the tests make of
 the catalogue: which mistakes they catch, which they can name, which only hidden tests
 catch, and which no test notices at all (those tests need strengthening).
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 from coursepack.judge import expected_values
 from coursepack.course.config import Course
 from coursepack.testing.diagnose import ATOL, RTOL
-from coursepack.feedback import fingerprints
+from coursepack.judge import fingerprints
 from coursepack.course.mistakes import Catalogue, Mistake, make_variant
 
 TestKey = tuple[str, str, str]  # (visibility, test file stem, test name)
@@ -170,7 +170,6 @@ def meta_text(course: Course, catalogue: Catalogue, test_file: Path) -> str:
             for fw in course.frameworks:
                 for edit in mistake.edits[fw]:
                     h.update((course.solutions / edit.file).read_bytes())
-    here = Path(__file__).parent
-    h.update((here / "fingerprints.py").read_bytes())  # the format and what counts as distinctive
+    h.update(Path(fingerprints.__file__).read_bytes())  # the format and what counts as distinctive
     return json.dumps({"recorded_from": "solutions with each catalogued mistake made",
                        "sources_sha256": h.hexdigest()}, indent=2) + "\n"

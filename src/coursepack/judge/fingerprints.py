@@ -144,12 +144,6 @@ class Index:
         return f"Your result matches what each of these known mistakes gives: {listed}"
 
 
-def npz_bytes(values: dict[str, np.ndarray]) -> bytes:
-    from coursepack.judge.expected_values import npz_bytes as write
-
-    return write(values)
-
-
 def load_file(path: Path) -> dict[tuple[str, str, str], Calls]:
     if not path.is_file():
         return {}
