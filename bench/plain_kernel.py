@@ -86,7 +86,7 @@ def score_in_kernel(task: str, framework: str) -> float:
     """Run every test of ``task`` on the answer cells this kernel has run; its points."""
     from IPython import get_ipython
 
-    from coursepack.grading import grade
+    from coursepack.grading.grader import grade
     from coursepack.nbcells import answer_symbols, write_track
     from coursepack.notebook import answers_from_history, find_course, verdict_text
 

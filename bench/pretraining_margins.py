@@ -20,7 +20,7 @@ import numpy as np
 
 from coursepack.testing import toyeval
 from coursepack.course.config import load_course
-from coursepack.grading import GradingSession
+from coursepack.judge.session import GradingSession
 from coursepack.testing import Judge
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ import pytest
 
 from coursepack.judge import sandbox
 from coursepack.course.config import load_course
-from coursepack.grading import grade
+from coursepack.grading.grader import grade
 from submissions import edit, make_submission
 
 SDPA_BODY = 'raise NotImplementedError("task \'sdpa\''
@@ -300,9 +300,9 @@ def _at_import(submission, fw: str, module: str, code: str) -> None:
 def test_hang_at_import_costs_one_short_limit_per_module(course, tmp_path, monkeypatch):
     """A file whose top level never returns is imported once, under the import limit; every
     test of that file (and of files that import it) then fails at once with the reason."""
-    from coursepack import grading
+    from coursepack.judge import session
 
-    monkeypatch.setattr(grading, "IMPORT_TIME_LIMIT", 3.0)
+    monkeypatch.setattr(session, "IMPORT_TIME_LIMIT", 3.0)
     sub = make_submission(course, tmp_path / "s")
     _at_import(sub, "torch", "attention", "while True:\n    pass\n")
     pool = {}

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from coursepack.grading import grade
+from coursepack.grading.grader import grade
 
 
 @pytest.fixture(scope="module")

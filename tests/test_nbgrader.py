@@ -24,7 +24,7 @@ pytest.importorskip("nbgrader")
 import nbformat  # noqa: E402
 
 from coursepack.course.config import load_course  # noqa: E402
-from coursepack.grading import grade  # noqa: E402
+from coursepack.grading.grader import grade  # noqa: E402
 from submissions import edit, make_submission  # noqa: E402
 
 VENV_BIN = str(Path(sys.executable).parent)

@@ -12,7 +12,7 @@ import pytest
 
 from coursepack.course.config import load_course
 from coursepack.errors import CourseError
-from coursepack.grading import grade
+from coursepack.grading.grader import grade
 from coursepack.quiz.bank import CURRICULUM, SECTIONS, load_bank, parse_bank
 from coursepack.quiz.draw import Drawn, draw
 from coursepack.quiz.export import to_gift

@@ -12,7 +12,7 @@ import zipfile
 import pytest
 
 from coursepack.course.config import load_course
-from coursepack.grading import grade
+from coursepack.grading.grader import grade
 from coursepack.release import make_release, make_submission, scan_release
 
 

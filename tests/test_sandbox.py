@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from coursepack.judge import sandbox
-from coursepack.grading import grade
+from coursepack.grading.grader import grade
 
 
 @pytest.fixture

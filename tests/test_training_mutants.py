@@ -13,7 +13,7 @@ import ast
 
 import pytest
 
-from coursepack.grading import grade
+from coursepack.grading.grader import grade
 from submissions import edit, make_submission
 
 EXPERIMENT = "test_pretraining_learns_the_language_and_transfers"

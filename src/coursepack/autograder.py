@@ -1,7 +1,7 @@
 """Grading in CI, one job per submission: a Gradescope bundle and a GitHub Actions workflow.
 
 Both run the same thing, :func:`grade_one`: find the submission in whatever layout the
-platform hands over, grade it with :func:`coursepack.grading.grade`, and always write a
+platform hands over, grade it with :func:`coursepack.grading.grader.grade`, and always write a
 result file, even when the submission cannot be graded (then with 0 points and the
 reason), because a platform that finds no result shows the student nothing useful.
 
@@ -125,7 +125,7 @@ def grade_one(course: Course, folder: Path, *, framework: str | None = None,
     """Grade what a CI platform put in ``folder``; never raises for a bad submission.
 
     ``identity`` is who submitted as the platform says (see :mod:`coursepack.lms.identity`)."""
-    from coursepack.grading import grade, ungraded_report
+    from coursepack.grading.grader import grade, ungraded_report
 
     chosen = (framework,) if framework in course.frameworks else None  # for a report without grading
     student = identity.student if identity else None

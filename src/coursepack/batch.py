@@ -165,7 +165,7 @@ def _grader_main(course_path: str, parent: int, jobs, events, options: dict) -> 
 def grade_entry(course: Course, entry: Entry, out: Path, options: dict, pool: dict) -> dict:
     """Grade one entry, write its result and feedback atomically, return a summary."""
     from coursepack.autograder import detect_framework
-    from coursepack.grading import grade, ungraded_report
+    from coursepack.grading.grader import grade, ungraded_report
 
     began = time.monotonic()
     frameworks = tuple(options["frameworks"]) if options.get("frameworks") else None
@@ -249,7 +249,7 @@ def grade_class(course: Course, folder: Path, out: Path, *, workers: int = 1, fr
         raise CourseError("the output folder is inside the class folder", path=out,
                           fix="choose --out outside the folder of submissions")
     entries, skipped = find_submissions(course, folder)
-    from coursepack.grading import check_course_can_grade
+    from coursepack.grading.grader import check_course_can_grade
 
     check_course_can_grade(course, frameworks or course.frameworks, "grade")  # before any grade is written
     options = {"out": str(out), "folder": str(folder), "frameworks": list(frameworks or []),

@@ -150,7 +150,7 @@ def stale_recordings(course: Course) -> list[Path]:
 
 def record_expected(course: Course, result: BuildResult) -> int:
     """Run every test on the reference solutions and store what they return."""
-    from coursepack.grading import grade  # grading imports build's neighbours; import late
+    from coursepack.grading.grader import grade  # grading imports build's neighbours; import late
 
     if expected_values.RECORD_FRAMEWORK not in course.frameworks:
         raise CourseError(f"expected values are recorded with the {expected_values.RECORD_FRAMEWORK} solutions, "

@@ -2,7 +2,7 @@
 
 Every command loads ``course.toml`` (the nearest one above the working directory, or
 ``--course PATH``), turns user mistakes into one-paragraph messages (exit status 2) and
-leaves the work to :mod:`coursepack.build` and :mod:`coursepack.grading`.
+leaves the work to :mod:`coursepack.build` and :mod:`coursepack.grading.grader`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from coursepack import build as build_mod
 from coursepack import checkstate
 from coursepack.course.config import load_course
 from coursepack.errors import CourseError
-from coursepack.grading import grade as run_grading
+from coursepack.grading.grader import grade as run_grading
 from coursepack.reports.render import grading_progress, print_report, pts
 from coursepack.lms.junit import to_junit
 from coursepack.fileio import write_atomic

@@ -7,7 +7,7 @@ computed could be tampered with. The generated ``nbgrader_config.py`` therefore
 replaces nbgrader's ``Execute`` step by :class:`JudgeVerdicts`, which runs in nbgrader's
 own process: it takes the answer cells of the submitted notebook, puts them
 into the trusted modules (:func:`coursepack.nbcells.write_track`), grades them with
-:func:`coursepack.grading.grade` (the sandboxed worker) and replaces each test cell's
+:func:`coursepack.grading.grader.grade` (the sandboxed worker) and replaces each test cell's
 outputs with the judge's report and points. The score of a test cell is therefore the
 score ``course grade`` gives that task for the same code.
 
@@ -81,7 +81,7 @@ class JudgeVerdicts(NbGraderPreprocessor):
         return nb, resources
 
     def _grade(self, course, framework, answers, tests):
-        from coursepack.grading import grade
+        from coursepack.grading.grader import grade
         from coursepack.nbcells import write_track
 
         reports = {}

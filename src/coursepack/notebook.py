@@ -86,7 +86,7 @@ def check(task: str, framework: str = "torch", hidden: bool = False) -> None:
     if os.environ.get("NBGRADER_EXECUTION") == "autograde":
         raise CourseSetupError("this notebook must be autograded with the course's nbgrader_config.py (run "
                                "`nbgrader autograde` in the folder `course nbgrader build` wrote)")
-    from coursepack.grading import grade
+    from coursepack.grading.grader import grade
     from coursepack.nbcells import answer_symbols, checks_requested, write_track
 
     history = _history()

@@ -197,7 +197,7 @@ def _parse(raw: dict, path: Path) -> Course:
 
     solutions = root / _get(course, "solutions", str, "[course]", path)
     public_tests = folder("public_tests")
-    # A student release has no hidden tests; only grading needs them (grading.py checks).
+    # A student release has no hidden tests; only grading needs them (grading/grader.py checks).
     hidden_tests = root / _get(course, "hidden_tests", str, "[course]", path)
     assignments = root / _get(course, "assignments", str, "[course]", path)
     shared = tuple(_strings(course.get("shared_files", []), "[course] shared_files", path))

@@ -101,7 +101,7 @@ def record_fingerprints(course: Course, catalogue: Catalogue, *, mistakes: list[
                         pool: dict | None = None) -> tuple[Summary, dict[tuple[str, str], dict]]:
     """Grade every mistake on its task; return the summary and the fingerprints by
     (visibility, test file stem) as npz-ready dicts."""
-    from coursepack.grading import grade  # grading sits above the catalogue; import late
+    from coursepack.grading.grader import grade  # grading sits above the catalogue; import late
 
     own_pool = pool is None
     pool = {} if own_pool else pool

@@ -60,7 +60,7 @@ class CallResult:
     log: str = ""                   # the tail of what student code printed
     seconds: float = 0.0
     exception_type: str | None = None
-    during_import: str | None = None  # the submission's file whose import step failed (grading.py)
+    during_import: str | None = None  # the submission's file whose import step failed (grading/grader.py)
 
     @property
     def ok(self) -> bool:

@@ -24,7 +24,7 @@ from coursepack.testing import toyeval
 from coursepack.testing import layouts
 from coursepack.course.config import Course
 from coursepack.testing.diagnose import GradingFailure
-from coursepack.grading import GradingSession
+from coursepack.judge.session import GradingSession
 from coursepack.testing import Judge
 from coursepack.plots import toytask
 

@@ -45,7 +45,7 @@ def render(course: Course, report: Report, drawn: list[Drawn]) -> str:
 def write_report(course: Course, submission: Path, frameworks: tuple[str, ...], out: Path,
                  progress=None, on_plot=None) -> Report:
     """Check ``submission`` with the public tests, draw every plot, write the page to ``out``."""
-    from coursepack.grading import grade
+    from coursepack.grading.grader import grade
 
     report, _ = grade(course, submission, frameworks=frameworks, mode="check", progress=progress)
     drawn = []

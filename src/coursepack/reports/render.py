@@ -73,7 +73,7 @@ def grading_progress(console: Console):
     """A live line while tests run: the task and test being run, how many are done, the
     time so far; each slow test leaves a line with its duration.
 
-    Yields the ``progress`` callback of :func:`coursepack.grading.grade`, or None when
+    Yields the ``progress`` callback of :func:`coursepack.grading.grader.grade`, or None when
     the console is not a terminal (a log or a CI job gets only the final table).
     """
     if not console.is_terminal:
