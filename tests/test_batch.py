@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from coursepack.release import make_submission as make_zip
+from coursepack.grading.submission import make_submission as make_zip
 from submissions import make_kind, make_submission
 
 TASKS = ("additive", "sdpa", "multihead")

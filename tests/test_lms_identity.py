@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from coursepack.errors import CourseError
-from coursepack.release import make_submission as make_zip
+from coursepack.grading.submission import make_submission as make_zip
 from submissions import make_submission
 
 

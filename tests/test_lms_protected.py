@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from coursepack.release import protected_changes_on_disk
+from coursepack.grading.protected import protected_changes_on_disk
 
 
 def run_course(*args):

@@ -17,7 +17,7 @@ import yaml
 
 from coursepack.autograder import github_workflow, write_github_workflow
 from coursepack.lms.ghroster import main as roster_main
-from coursepack.release import student_workflow
+from coursepack.grading.protected import student_workflow
 
 BIN = Path(sys.executable).parent
 # Each action at a release on the node24 runtime: tag -> the commit it points to

@@ -26,7 +26,8 @@ from coursepack.course import stubs
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
 from coursepack.lms.identity import Identity
-from coursepack.release import PACKAGE_ROOT, declared_framework, read_manifest
+from coursepack.grading.submission import declared_framework, read_manifest
+from coursepack.release import PACKAGE_ROOT
 from coursepack.lms.junit import to_junit
 from coursepack.fileio import write_atomic
 from coursepack.reports.results import Report, to_gradescope, to_markdown

@@ -265,7 +265,7 @@ def submit(ctx, framework, student, notebook, out):
     import shutil
     import tempfile
 
-    from coursepack.release import make_submission, submission_warnings
+    from coursepack.grading.submission import make_submission, submission_warnings
 
     course = _course(ctx)
     if notebook and framework is None:

@@ -1,4 +1,4 @@
-"""What students get, and what they hand back.
+"""What students get: the student release.
 
 :func:`make_release` writes the student version of the course into a folder and a zip:
 the generated stubs, the public tests with their expected values, the quiz banks as
@@ -8,29 +8,24 @@ GitHub Actions workflow that runs the public checks on every push, and the noteb
 version of each track (``notebooks/``). Solutions, hidden
 tests and their expected values never enter it, and :func:`scan_release` proves it.
 
-:func:`make_submission` zips a student's work with a manifest (every file with its
-SHA-256, the chosen framework, versions, time), which ``course grade`` accepts as is.
+What they hand back is :mod:`coursepack.grading.submission`'s business.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import platform
 import re
 import shutil
-import time
-import zipfile
 from pathlib import Path
 
-from coursepack import __version__, build
+from coursepack import build
 from coursepack.course import stubs
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
 from coursepack.quiz.bank import load_bank
 from coursepack.quiz.publish import student_copy
 from coursepack.fileio import write_atomic
+from coursepack.grading.protected import release_course_toml, student_workflow
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 STUDENT_README = """\
@@ -74,14 +69,6 @@ The GitHub workflow in `.github/workflows/course-check.yml` runs the public test
 every push and writes your progress to the run's summary page; it turns red only when
 the checks cannot run at all (a broken setup), not while tasks are unfinished.
 """
-PROTECTED = ("assignments/tests/", "course.toml", ".github/")
-
-
-def student_workflow() -> str:
-    """The students' GitHub Actions workflow: public checks on every push, progress in the job summary."""
-    from coursepack.lms.templating import render
-
-    return render("student/course-check.yml")
 
 
 def make_release(course: Course, out: Path) -> tuple[Path, Path]:
@@ -116,7 +103,7 @@ def make_release(course: Course, out: Path) -> tuple[Path, Path]:
     for kind, config in course.quizzes.items():
         bank = load_bank(config.bank)
         write_atomic(out / f"quizzes/{kind}.json", student_copy(bank, feedback=config.feedback == "immediate"))
-    write_atomic(out / "course.toml", _release_course_toml(course))
+    write_atomic(out / "course.toml", release_course_toml(course))
     write_atomic(out / "README.md", STUDENT_README.format(title=course.title))
     write_atomic(out / ".github" / "workflows" / "course-check.yml", student_workflow())
     write_atomic(out / ".gitignore", ".venv/\n__pycache__/\n.course/\nsubmission-*.zip\n")
@@ -189,225 +176,3 @@ def _secrets(course: Course) -> list[tuple[str, str]]:
     return found
 
 
-def make_submission(course: Course, work: Path, framework: str, out: Path, student: str) -> Path:
-    """Zip the student's work (tracks, shared files, quiz answers) with a manifest."""
-    work = Path(work).resolve()
-    files = []
-    for package in sorted(course.package_dirs(framework)):
-        files += [p for p in sorted((work / package).rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
-    files += [work / name for name in course.shared_files if (work / name).is_file()]
-    files += sorted((work / "quiz_answers").glob("*.json")) if (work / "quiz_answers").is_dir() else []
-    if not any(p.suffix == ".py" for p in files):
-        raise CourseError(f"has no {framework} work to submit", path=work,
-                          fix="run this in your course folder, or pass --framework")
-    manifest = {
-        "course": course.id, "student": student, "framework": framework,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "versions": {"course-package": __version__, "python": platform.python_version(), **_library_versions()},
-        "files": {p.relative_to(work).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files},
-        "protected": _protected_digests(course.root),
-    }
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in files:
-            archive.write(path, path.relative_to(work).as_posix())
-        archive.writestr("manifest.json", json.dumps(manifest, indent=2) + "\n")
-    tmp.replace(out)
-    return out
-
-
-def submission_warnings(course: Course, work: Path, framework: str, student: str) -> list[str]:
-    """What a student should know before handing in ``work`` for ``framework``."""
-    from coursepack.course.stubs import stub_marker
-    from coursepack.quiz.progress import saved_progress
-
-    def not_started(fw: str) -> tuple[list[str], list[str]]:
-        stubbed, missing = [], []
-        for task in course.tasks:
-            source = Path(work) / task.files[fw]
-            if not source.is_file():
-                missing.append(task.id)
-            elif stub_marker(task) in source.read_text(encoding="utf-8", errors="replace"):
-                stubbed.append(task.id)
-        return stubbed, missing
-
-    warnings = []
-    stubbed, missing = not_started(framework)
-    if missing:
-        warnings.append(f"the {framework} track's files of these tasks are missing: {', '.join(missing)}")
-    if stubbed:
-        warnings.append(f"not started in the {framework} track (the stub is still there): {', '.join(stubbed)}")
-    if len(stubbed) + len(missing) == len(course.tasks):
-        for other in course.frameworks:
-            worked = len(course.tasks) - sum(map(len, not_started(other))) if other != framework else 0
-            if worked:
-                warnings.append(f"the {other} track has work in {worked} task(s): "
-                                f"did you mean `course submit --framework {other}`?")
-    for kind, config in course.quizzes.items():
-        if not config.points:
-            continue  # the formative quiz is for the student alone
-        progress, problem = saved_progress(work, kind)
-        if problem:
-            warnings.append(f"the {kind}-lecture quiz's answers cannot be read ({problem})")
-        elif progress is not None and progress.student != student:
-            warnings.append(f"the {kind}-lecture quiz was drawn for {progress.student!r} and scores 0 in a "
-                            f"submission for {student!r}: submit with `--student {progress.student}`")
-        elif progress is None:
-            warnings.append(f"the {kind}-lecture quiz ({config.points:g} points) is not started: `course quiz {kind}`")
-        elif not progress.finished:
-            warnings.append(f"the {kind}-lecture quiz has {len(progress.answers)} of {len(progress.questions)} "
-                            f"questions answered: `course quiz {kind}` to finish it")
-    return warnings
-
-
-def _library_versions() -> dict[str, str]:
-    from importlib import metadata
-
-    versions = {}
-    for name in ("torch", "tensorflow-cpu", "tensorflow", "numpy", "keras"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    return versions
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _release_course_toml(course: Course) -> str:
-    """The release's course.toml: the instructor's, with the banks replaced by the students' copies."""
-    text = course.path.read_text(encoding="utf-8")
-    for kind, config in course.quizzes.items():
-        text = text.replace(f'"{config.bank.relative_to(course.root).as_posix()}"', f'"quizzes/{kind}.json"')
-    return text
-
-
-def release_protected(course: Course) -> dict[str, str]:
-    """SHA-256 of every file a student must not change, as the release ships it."""
-    digests = {"course.toml": _digest(_release_course_toml(course).encode("utf-8")),
-               ".github/workflows/course-check.yml": _digest(student_workflow().encode("utf-8"))}
-    for path in sorted(course.public_tests.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digests[path.relative_to(course.root).as_posix()] = _digest(path.read_bytes())
-    return digests
-
-
-def _protected_digests(root: Path) -> dict[str, str]:
-    """SHA-256 of the protected files as they are in a student's copy."""
-    digests = {}
-    for prefix in PROTECTED:
-        base = root / prefix
-        paths = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else []
-        for path in paths:
-            if "__pycache__" not in path.parts:
-                digests[path.relative_to(root).as_posix()] = _digest(path.read_bytes())
-    return digests
-
-
-def protected_changes(course: Course, manifest: dict) -> list[str]:
-    """Protected files the student changed or removed, according to their manifest."""
-    theirs = manifest.get("protected") if isinstance(manifest, dict) else None
-    if not isinstance(theirs, dict):
-        return ["the manifest lists no protected files"]
-    ours = release_protected(course)
-    changed = [rel for rel, digest in ours.items() if theirs.get(rel) != digest]
-    changed += [rel for rel in theirs if rel not in ours]  # e.g. an added conftest.py or workflow
-    return sorted(changed)
-
-
-PYTEST_CONFIG = ("conftest.py", "pytest.ini")
-_NOT_WORK = {".git", ".venv", "venv", "node_modules", "__pycache__", ".course"}
-
-
-def protected_changes_on_disk(course: Course, folder: Path) -> list[str]:
-    """Protected files changed, removed or added in a submission as it lies on disk.
-
-    ``folder`` is laid out like ``assignments/``; when it is the ``assignments/`` of a
-    whole course repository, the repository's ``course.toml`` and ``.github/`` are
-    compared too. A ``conftest.py`` or ``pytest.ini`` anywhere is flagged (grading never
-    runs them, but an instructor should see them)."""
-    folder = Path(folder)
-    repo = folder.parent if folder.name == "assignments" and (folder.parent / "course.toml").is_file() else None
-    if folder.resolve() == course.assignments.resolve():
-        return []  # the instructor's own copy, not a submission
-    ours = release_protected(course)
-    changed: list[str] = []
-
-    def compare(rel: str, path: Path, missing_counts: bool) -> None:
-        if path.is_file() and not path.is_symlink():
-            if _digest(path.read_bytes()) != ours[rel]:
-                changed.append(f"{rel} (changed)")
-        elif missing_counts:
-            changed.append(f"{rel} (removed)")
-
-    for rel in ours:
-        if rel.startswith("assignments/"):
-            compare(rel, folder / rel[len("assignments/"):], repo is not None)
-        elif repo is not None:
-            compare(rel, repo / rel, True)
-    roots = [(folder, "assignments/")] + ([(repo, "")] if repo is not None else [])
-    for base, prefix in roots:
-        for parent, dirs, files in os.walk(base):
-            dirs[:] = [d for d in dirs if d not in _NOT_WORK and not (base == repo and d == "assignments")]
-            for name in files:
-                rel = prefix + (Path(parent) / name).relative_to(base).as_posix()
-                protected_place = rel.startswith(("assignments/tests/", ".github/"))
-                if rel not in ours and (protected_place or name in PYTEST_CONFIG):
-                    changed.append(f"{rel} (added)")
-    return sorted(set(changed))
-
-
-def unpack_submission(archive: Path, dest: Path, max_bytes: int = 64 * 2**20) -> dict:
-    """Extract a submission zip safely (no absolute paths, no '..', no links, bounded
-    size) into ``dest``; return its manifest ({} if it has none)."""
-    try:
-        zf = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise CourseError(f"is not a readable zip file ({exc})", path=archive,
-                          fix="hand in the zip `course submit` wrote") from None
-    with zf:
-        infos = zf.infolist()
-        if sum(i.file_size for i in infos) > max_bytes:
-            raise CourseError("unpacks to more than 64 MiB", path=archive, fix="submit only your work")
-        for info in infos:
-            name = info.filename
-            parts = Path(name).parts
-            is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
-            if name.startswith("/") or ".." in parts or is_link:
-                raise CourseError(f"holds an unsafe entry {name!r}", path=archive, fix="submit only your work")
-        zf.extractall(dest)
-    return read_manifest(dest) or {}
-
-
-def read_manifest(folder: Path) -> dict | None:
-    """The ``manifest.json`` of an unpacked submission; None when there is none,
-    ``{"invalid": True}`` when it is not a JSON object."""
-    path = Path(folder) / "manifest.json"
-    if not path.is_file() or path.is_symlink():
-        return None
-    try:
-        if path.stat().st_size > 1_000_000:
-            return {"invalid": True}
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, OSError):
-        return {"invalid": True}
-    return manifest if isinstance(manifest, dict) else {"invalid": True}
-
-
-def declared_framework(path: Path) -> str | None:
-    """The track a ``course submit`` zip declares (None for folders or foreign zips)."""
-    if not (path.is_file() and path.suffix == ".zip"):
-        return None
-    try:
-        with zipfile.ZipFile(path) as archive:
-            if archive.getinfo("manifest.json").file_size > 1_000_000:
-                return None
-            manifest = json.loads(archive.read("manifest.json"))
-    except (KeyError, ValueError, OSError, zipfile.BadZipFile):
-        return None
-    framework = manifest.get("framework") if isinstance(manifest, dict) else None
-    return framework if framework in ("torch", "tf") else None

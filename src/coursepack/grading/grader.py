@@ -29,6 +29,8 @@ import pytest
 from coursepack.judge import expected_values, sandbox
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
+from coursepack.grading.protected import protected_changes, protected_changes_on_disk
+from coursepack.grading.submission import read_manifest, unpack_submission
 from coursepack.reports.results import Report, summarise
 from coursepack.judge.session import GradingSession
 from coursepack.judge.worker import WORKER_PREFIX, Worker, owned_folder, sigterm_as_interrupt, sweep_folders
@@ -74,8 +76,6 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
     and ``"done"`` of each test (``task``, ``framework``, ``test``; ``passed`` and
     ``seconds`` when done), for a live view of a long run.
     """
-    from coursepack.release import protected_changes, protected_changes_on_disk, read_manifest, unpack_submission
-
     submission = Path(submission).resolve()
     if submission.is_file() and submission.suffix == ".zip":
         folder, owner = owned_folder(SUBMISSION_PREFIX)
