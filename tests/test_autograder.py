@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from coursepack.autograder import detect_framework, locate_submission
+from coursepack.grading.submission import detect_framework, locate_submission
 from coursepack.errors import CourseError
 
 REPO = Path(__file__).resolve().parents[1]

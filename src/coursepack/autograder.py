@@ -26,7 +26,7 @@ from coursepack.course import stubs
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
 from coursepack.lms.identity import Identity
-from coursepack.grading.submission import declared_framework, read_manifest
+from coursepack.grading.submission import detect_framework, locate_submission
 from coursepack.release import PACKAGE_ROOT
 from coursepack.lms.junit import to_junit
 from coursepack.fileio import write_atomic
@@ -65,60 +65,6 @@ def write_github_workflow(course: Course, out: Path, max_repos: int = 1024) -> l
         write_atomic(roster, render("github/roster.txt"))
         written.append(roster)
     return written
-
-
-def locate_submission(course: Course, folder: Path) -> Path:
-    """The submission inside what a platform hands over: a folder laid out like
-    ``assignments/``, a whole course repository (``assignments/`` inside), one folder
-    wrapping either, or the one zip made by ``course submit``."""
-    folder = Path(folder)
-    if folder.is_file():
-        return folder
-    if not folder.is_dir():
-        raise CourseError("does not exist", path=folder, fix="pass the folder the submission was put in")
-    tracks = {d for fw in course.frameworks for d in course.package_dirs(fw)}
-
-    def holds_tracks(path: Path) -> bool:
-        return any((path / d).is_dir() and not (path / d).is_symlink() for d in tracks)
-
-    candidates = [folder, folder / "assignments"]
-    inner = [p for p in folder.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith((".", "__"))]
-    if len(inner) == 1:
-        candidates += [inner[0], inner[0] / "assignments"]
-    for path in candidates:
-        if path.is_dir() and holds_tracks(path):
-            return path
-    zips = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix == ".zip")
-    if len(zips) == 1:
-        return zips[0]
-    what = f"{len(zips)} zip files" if zips else "no zip file"
-    raise CourseError(f"holds no {' or '.join(sorted(tracks))} folder and {what}", path=folder,
-                      fix="submit the zip `course submit` wrote (one file), or your course repository")
-
-
-def detect_framework(course: Course, path: Path) -> str:
-    """The track to grade: the one the manifest names, else the only track whose files
-    differ from the stubs, else ``[course] framework``."""
-    declared = declared_framework(path) if path.is_file() else None
-    if declared is None and path.is_dir():
-        manifest = read_manifest(path) or {}
-        declared = manifest.get("framework") if manifest.get("framework") in course.frameworks else None
-    if declared:
-        return declared
-    if path.is_dir():
-        worked = [fw for fw in course.frameworks if _differs_from_stubs(course, path, fw)]
-        if len(worked) == 1:
-            return worked[0]
-    return course.framework
-
-
-def _differs_from_stubs(course: Course, path: Path, framework: str) -> bool:
-    for package in course.package_dirs(framework):
-        for stub in (course.assignments / package).rglob("*.py"):
-            theirs = path / package / stub.relative_to(course.assignments / package)
-            if theirs.is_file() and theirs.read_bytes() != stub.read_bytes():
-                return True
-    return False
 
 
 def grade_one(course: Course, folder: Path, *, framework: str | None = None,

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.text import Text
 
 from coursepack import build as build_mod
-from coursepack import checkstate
+from coursepack.grading import checked
 from coursepack.course.config import load_course
 from coursepack.errors import CourseError
 from coursepack.grading.grader import grade as run_grading
@@ -86,13 +86,13 @@ def check(ctx, tasks, framework, submission, summary, progress_only):
         course.task(t)
     folder = submission or course.assignments
     frameworks = course.resolve_frameworks(framework)
-    digests = checkstate.snapshot(course, folder, frameworks)  # what is checked: the files as they are now
+    digests = checked.snapshot(course, folder, frameworks)  # what is checked: the files as they are now
     console = _console()
     with grading_progress(console) as progress:
         report, _ = run_grading(course, folder, frameworks=frameworks, mode="check", tasks=set(tasks) or None,
                                 progress=progress)
     print_report(report, console)
-    problem = checkstate.record(course, report, folder, digests)
+    problem = checked.record(course, report, folder, digests)
     if problem:
         console.print(Text(f"note: {problem}", style="yellow"))
     if summary is not None:
@@ -145,7 +145,7 @@ def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume, roste
     course grade class/ --workers 2             results/, feedback/, gradebook.csv
     course grade class/ --workers 2 --resume    after an interruption
     """
-    from coursepack.batch import grade_class, is_class_folder
+    from coursepack.grading.batch import grade_class, is_class_folder
 
     course = _course(ctx)
     for t in tasks:
@@ -181,7 +181,7 @@ def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume, roste
             console.print(Text(f"{lms.capitalize()} gradebook: {written}  (import steps: README, 'Gradebooks for an LMS')"))
         return
     if framework is None:  # the same choice as for a class: manifest, else the track worked on
-        from coursepack.autograder import detect_framework
+        from coursepack.grading.submission import detect_framework
 
         framework = detect_framework(course, path) if path.exists() else None
     fmt = fmt or "table"
@@ -209,7 +209,7 @@ def status(ctx):
     """Which tasks pass and the points so far (the latest `course check` of each task)."""
     course = _course(ctx)
     console = _console()
-    checked = checkstate.tracks(course)
+    checked = checked.tracks(course)
     if not checked:
         console.print("No check has been run yet: run `course check`.")
     for fw, (folder, states) in checked.items():

@@ -4,7 +4,9 @@
 ``manifest.json`` (:func:`make_submission`; :func:`submission_warnings` says what looks
 unfinished first). Graders open such a zip safely (:func:`unpack_submission`) and read
 what it declares (:func:`read_manifest`, :func:`declared_framework`); nothing in a
-manifest is trusted for the score.
+manifest is trusted for the score. What a platform hands over may wrap the work in a
+folder or a whole course repository: :func:`locate_submission` finds it and
+:func:`detect_framework` says which track to grade.
 """
 
 from __future__ import annotations
@@ -156,3 +158,56 @@ def declared_framework(path: Path) -> str | None:
         return None
     framework = manifest.get("framework") if isinstance(manifest, dict) else None
     return framework if framework in ("torch", "tf") else None
+
+def locate_submission(course: Course, folder: Path) -> Path:
+    """The submission inside what a platform hands over: a folder laid out like
+    ``assignments/``, a whole course repository (``assignments/`` inside), one folder
+    wrapping either, or the one zip made by ``course submit``."""
+    folder = Path(folder)
+    if folder.is_file():
+        return folder
+    if not folder.is_dir():
+        raise CourseError("does not exist", path=folder, fix="pass the folder the submission was put in")
+    tracks = {d for fw in course.frameworks for d in course.package_dirs(fw)}
+
+    def holds_tracks(path: Path) -> bool:
+        return any((path / d).is_dir() and not (path / d).is_symlink() for d in tracks)
+
+    candidates = [folder, folder / "assignments"]
+    inner = [p for p in folder.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith((".", "__"))]
+    if len(inner) == 1:
+        candidates += [inner[0], inner[0] / "assignments"]
+    for path in candidates:
+        if path.is_dir() and holds_tracks(path):
+            return path
+    zips = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix == ".zip")
+    if len(zips) == 1:
+        return zips[0]
+    what = f"{len(zips)} zip files" if zips else "no zip file"
+    raise CourseError(f"holds no {' or '.join(sorted(tracks))} folder and {what}", path=folder,
+                      fix="submit the zip `course submit` wrote (one file), or your course repository")
+
+
+def detect_framework(course: Course, path: Path) -> str:
+    """The track to grade: the one the manifest names, else the only track whose files
+    differ from the stubs, else ``[course] framework``."""
+    declared = declared_framework(path) if path.is_file() else None
+    if declared is None and path.is_dir():
+        manifest = read_manifest(path) or {}
+        declared = manifest.get("framework") if manifest.get("framework") in course.frameworks else None
+    if declared:
+        return declared
+    if path.is_dir():
+        worked = [fw for fw in course.frameworks if _differs_from_stubs(course, path, fw)]
+        if len(worked) == 1:
+            return worked[0]
+    return course.framework
+
+
+def _differs_from_stubs(course: Course, path: Path, framework: str) -> bool:
+    for package in course.package_dirs(framework):
+        for stub in (course.assignments / package).rglob("*.py"):
+            theirs = path / package / stub.relative_to(course.assignments / package)
+            if theirs.is_file() and theirs.read_bytes() != stub.read_bytes():
+                return True
+    return False

@@ -104,5 +104,5 @@ def load_roster(path: Path) -> Roster:
 
 
 def identities(roster: Roster) -> dict[str, tuple[str, str]]:
-    """Submission name -> (student id, where it came from), for :func:`coursepack.batch.grade_class`."""
+    """Submission name -> (student id, where it came from), for :func:`coursepack.grading.batch.grade_class`."""
     return {name: (person.student, roster.source(person)) for name, person in roster.people.items()}

@@ -40,6 +40,7 @@ from rich.markup import escape  # submission names come from students: never ric
 
 from coursepack.course.config import Course, load_course
 from coursepack.errors import CourseError
+from coursepack.grading.submission import detect_framework, locate_submission
 from coursepack.fileio import write_atomic
 from coursepack.reports.results import to_markdown
 from coursepack.judge.worker import sigterm_as_interrupt
@@ -69,8 +70,6 @@ def is_class_folder(course: Course, path: Path) -> bool:
 def find_submissions(course: Course, folder: Path) -> tuple[list[Entry], list[str]]:
     """The zips and submission folders directly inside ``folder`` (sorted by name), and
     the names of the other entries, which are not graded (to be reported)."""
-    from coursepack.autograder import locate_submission
-
     entries: dict[str, Entry] = {}
     skipped: list[str] = []
     for path in sorted(Path(folder).iterdir()):
@@ -164,7 +163,6 @@ def _grader_main(course_path: str, parent: int, jobs, events, options: dict) -> 
 
 def grade_entry(course: Course, entry: Entry, out: Path, options: dict, pool: dict) -> dict:
     """Grade one entry, write its result and feedback atomically, return a summary."""
-    from coursepack.autograder import detect_framework
     from coursepack.grading.grader import grade, ungraded_report
 
     began = time.monotonic()
