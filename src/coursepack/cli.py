@@ -569,13 +569,13 @@ def _quiz_command(kind: str, help_text: str):
 
 def take_quiz(ctx, kind, lang, sheet_file, answers_file, student, work):
     """Take the pre- or post-lecture quiz; progress is saved after every answer."""
-    from coursepack.quiz.bank import load_bank
+    from coursepack.quiz.bank import course_bank
     from coursepack.quiz.progress import answers_path, save, start_or_resume
     from coursepack.quiz.terminal import answer_from_file, answer_sheet, run_interactive
 
     course = _course(ctx.find_root())
     config = course.quiz(kind)
-    bank = load_bank(config.bank)
+    bank = course_bank(course, kind)
     feedback = config.feedback == "immediate"
     if feedback and not bank.can_check:
         raise CourseError("this copy of the bank cannot check answers", path=config.bank,
@@ -627,12 +627,12 @@ _quiz_command("post", "Take the post-lecture quiz: answers are saved and graded 
 @friendly
 def validate_quiz(ctx):
     """Check the banks: schema, answers in range, both languages, curriculum coverage."""
-    from coursepack.quiz.bank import coverage_problems, load_bank
+    from coursepack.quiz.bank import course_bank, coverage_problems
 
     course = _course(ctx.find_root())
     problems = []
     for kind, config in course.quizzes.items():
-        bank = load_bank(config.bank)
+        bank = course_bank(course, kind)
         if not bank.has_answers:
             problems.append(f"{config.bank}: some questions have no answer")
         if len(bank.questions) < config.draw:
@@ -653,12 +653,12 @@ def validate_quiz(ctx):
 @friendly
 def publish_quiz(ctx, out):
     """Write the students' copies of the banks: no readable answers or explanations."""
-    from coursepack.quiz.bank import load_bank
+    from coursepack.quiz.bank import course_bank
     from coursepack.quiz.publish import student_copy
 
     course = _course(ctx.find_root())
     for kind, config in course.quizzes.items():
-        bank = load_bank(config.bank)
+        bank = course_bank(course, kind)
         if not bank.has_answers:
             raise CourseError("publishing needs the instructor's bank with answers", path=bank.path,
                               fix="run this in the instructor's copy of the course")
@@ -681,12 +681,12 @@ def publish_quiz(ctx, out):
 def export_quiz(ctx, fmt, lang, out, questions, app_dir):
     """Export both banks: the curriculum quiz app's JSON or Moodle GIFT."""
     from coursepack.quiz.appdir import install
-    from coursepack.quiz.bank import LANGS, load_bank
+    from coursepack.quiz.bank import LANGS, course_bank
     from coursepack.quiz.export import to_gift
     from coursepack.quiz.quizapp import parse_questions, to_quiz_app
 
     course = _course(ctx.find_root())
-    banks = [load_bank(c.bank) for c in course.quizzes.values()]
+    banks = [course_bank(course, kind) for kind in course.quizzes]
     for bank in banks:
         if not bank.has_answers:
             raise CourseError("exports need the instructor's bank with answers", path=bank.path,

@@ -13,6 +13,7 @@ English and Chinese::
     type = "single"                      # single | multiple | truefalse | numeric
     section = "attention"                # the lesson section it tests (SECTIONS)
     curriculum = "weighting"             # optional: the curriculum idea it covers
+    tasks = ["additive"]                 # optional: ids of the course.toml tasks it tests
     prompt = { en = "...", zh = "..." }
     options = { en = ["..."], zh = ["..."] }   # single and multiple only
     answer = 1                           # index | [indices] | true/false | number
@@ -23,6 +24,9 @@ English and Chinese::
 
 A student's copy of a bank has no ``answer``: it carries ``answer_hash`` and the bank a
 ``salt`` instead (see :mod:`coursepack.quiz.keys`).
+
+A bank alone cannot know the course's task ids; :func:`course_bank` loads a quiz's bank
+together with its ``course.toml`` and refuses a question naming a task the course lacks.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 from coursepack.errors import CourseError
 from coursepack.quiz.appform import AppForm, parse_app
@@ -55,7 +60,7 @@ CURRICULUM = {
     "post": ("positional-embedding-combines", "multi-head-purpose", "attention-two-places"),
 }
 _QUIZ_KEYS = {"id", "kind", "title", "salt"}
-_QUESTION_KEYS = {"id", "type", "section", "curriculum", "prompt", "options", "answer", "answer_hash",
+_QUESTION_KEYS = {"id", "type", "section", "curriculum", "tasks", "prompt", "options", "answer", "answer_hash",
                   "tolerance", "explanation", "explanation_sealed", "app"}
 
 
@@ -73,6 +78,7 @@ class Question:
     curriculum: str | None = None
     explanation_sealed: dict[str, str] | None = None
     app: AppForm | None = None       # how the quiz app shows it; None: as in the bank
+    tasks: tuple[str, ...] = ()      # ids of the course.toml tasks it tests (may be none)
 
     @property
     def option_count(self) -> int:
@@ -104,9 +110,16 @@ class Bank:
         raise KeyError(qid)
 
 
-def load_bank(path: Path) -> Bank:
+def course_bank(course, kind: str) -> Bank:
+    """The bank of the course's ``kind`` quiz, its questions' ``tasks`` checked against the
+    task ids of ``course.toml`` (a :class:`~coursepack.course.config.Course`)."""
+    return load_bank(course.quiz(kind).bank, task_ids=[t.id for t in course.tasks])
+
+
+def load_bank(path: Path, task_ids: Iterable[str] | None = None) -> Bank:
     """Read and validate a bank (TOML, or the JSON of a student copy); raise
-    :class:`CourseError` naming the file, the question and the fix."""
+    :class:`CourseError` naming the file, the question and the fix. With ``task_ids``
+    (the course's), every task a question names must be one of them."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -116,10 +129,10 @@ def load_bank(path: Path) -> Bank:
     except (tomllib.TOMLDecodeError, ValueError) as exc:
         raise CourseError(f"is not a valid bank file ({exc})", path=path,
                           fix="correct the syntax at the line shown") from None
-    return parse_bank(raw, path)
+    return parse_bank(raw, path, task_ids)
 
 
-def parse_bank(raw: dict, path: Path) -> Bank:
+def parse_bank(raw: dict, path: Path, task_ids: Iterable[str] | None = None) -> Bank:
     def fail(where: str, problem: str, fix: str):
         raise CourseError(f"{where}: {problem}", path=path, fix=fix)
 
@@ -164,6 +177,7 @@ def parse_bank(raw: dict, path: Path) -> Bank:
         if curriculum is not None and curriculum not in CURRICULUM[kind]:
             fail(where, f"curriculum = {curriculum!r} is not an idea of the {kind}-lecture quiz",
                  f"use one of {', '.join(CURRICULUM[kind])} or remove it")
+        tasks = _tasks(item.get("tasks", []), task_ids, where, fail)
         prompt = _texts(item.get("prompt"), f"{where} prompt", fail)
         explanation = None
         if "explanation" in item or "answer" in item:  # the instructor's bank explains every answer
@@ -196,11 +210,24 @@ def parse_bank(raw: dict, path: Path) -> Bank:
         questions.append(Question(id=qid, type=qtype, section=section, prompt=prompt, explanation=explanation,
                                   options={k: list(v) for k, v in options.items()}, answer=answer,
                                   answer_hash=answer_hash, tolerance=float(tolerance), curriculum=curriculum,
-                                  explanation_sealed=item.get("explanation_sealed"), app=app))
+                                  explanation_sealed=item.get("explanation_sealed"), app=app, tasks=tasks))
     salt = quiz.get("salt")
     if any(q.answer_hash for q in questions) and not salt:
         fail("[quiz]", "answer hashes need the bank's salt", "rebuild the student copy with `course quiz publish`")
     return Bank(path=path, id=quiz["id"], kind=kind, title=title, questions=tuple(questions), salt=salt)
+
+
+def _tasks(value, task_ids: Iterable[str] | None, where: str, fail) -> tuple[str, ...]:
+    if (not isinstance(value, list) or not all(isinstance(t, str) and t for t in value)
+            or len(set(value)) != len(value)):
+        fail(where, f"tasks = {value!r} must be a list of distinct task ids", 'write e.g. tasks = ["sdpa"], or leave it out')
+    if task_ids is not None:
+        known = list(task_ids)
+        for task_id in value:
+            if task_id not in known:
+                fail(where, f"tasks names {task_id!r}, which is not a task of course.toml",
+                     f"use task ids of course.toml ({', '.join(known)}) or remove it")
+    return tuple(value)
 
 
 def _texts(value, where: str, fail) -> dict[str, str]:

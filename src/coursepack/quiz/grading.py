@@ -12,7 +12,7 @@ from dataclasses import asdict
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
 from coursepack.reports.results import TaskSummary, TestResult
-from coursepack.quiz.bank import load_bank
+from coursepack.quiz.bank import course_bank
 from coursepack.quiz.draw import draw
 from coursepack.quiz.keys import is_correct
 from coursepack.quiz.progress import Progress, answers_path, read_progress
@@ -56,7 +56,7 @@ def answers_student(course: Course, submission) -> str | None:
 def grade_quiz(course: Course, submission, kind: str, student: str | None = None,
                refusal: str | None = None) -> TestResult:
     config = course.quiz(kind)
-    bank = load_bank(config.bank)
+    bank = course_bank(course, kind)
     path = answers_path(submission, kind)
     name = f"quiz {kind} ({bank.id})"
     formative = not config.points  # no points to lose: reported, never a failure
@@ -98,7 +98,7 @@ def grade_quiz(course: Course, submission, kind: str, student: str | None = None
 def reference_answers(course: Course, kind: str, student: str = "reference") -> dict:
     """A complete, all-correct answers file for ``student`` (the reference submission's)."""
     config = course.quiz(kind)
-    bank = load_bank(config.bank)
+    bank = course_bank(course, kind)
     if not bank.has_answers:
         raise CourseError("this bank has no answers", path=config.bank, fix="use the instructor's bank")
     drawn = draw(bank, student, config.draw)
