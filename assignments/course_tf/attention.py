@@ -1,3 +1,13 @@
+# Your work in this file: 2 tasks of course.toml.
+#
+#   additive (9 points): Additive (Bahdanau) attention
+#     check it with `course check additive`
+#   sdpa (14 points): Scaled dot-product attention with padding and causal masks
+#     check it with `course check sdpa`
+#
+# Replace each `raise NotImplementedError` below with your code;
+# `course check` alone checks every task.
+
 """Attention as a soft, differentiable look-up.
 
 A query is compared with every key; the comparison scores are turned into

@@ -1,3 +1,11 @@
+# Your work in this file: 1 task of course.toml.
+#
+#   encoder_block (9 points): Transformer encoder block (post-LayerNorm)
+#     check it with `course check encoder_block`
+#
+# Replace each `raise NotImplementedError` below with your code;
+# `course check` alone checks every task.
+
 """The Transformer encoder block.
 
 An encoder block refines every token's vector with two sub-layers:

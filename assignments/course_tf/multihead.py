@@ -1,3 +1,11 @@
+# Your work in this file: 1 task of course.toml.
+#
+#   multihead (18 points): Multi-head self- and cross-attention
+#     check it with `course check multihead`
+#
+# Replace each `raise NotImplementedError` below with your code;
+# `course check` alone checks every task.
+
 """Multi-head attention.
 
 One attention function can only produce one weighting of the keys per query.

@@ -1,3 +1,13 @@
+# Your work in this file: 2 tasks of course.toml.
+#
+#   mini_bert (13 points): Mini-BERT: embeddings, encoder stack, tied masked-LM head, pooler, classifier
+#     check it with `course check mini_bert`
+#   mask_tokens (9 points): Masking tokens for masked-LM pretraining (15%, 80/10/10)
+#     check it with `course check mask_tokens`
+#
+# Replace each `raise NotImplementedError` below with your code;
+# `course check` alone checks every task.
+
 """A miniature BERT: encoder, masked-language-model head, classifier head.
 
 BERT (Devlin et al., 2019) is a stack of Transformer encoder blocks trained

@@ -1,3 +1,13 @@
+# Your work in this file: 2 tasks of course.toml.
+#
+#   sinusoidal (4 points): Sinusoidal positional encoding
+#     check it with `course check sinusoidal`
+#   learned_position (4 points): Token and position embedding
+#     check it with `course check learned_position`
+#
+# Replace each `raise NotImplementedError` below with your code;
+# `course check` alone checks every task.
+
 """Positional information for Transformers.
 
 Attention by itself ignores order: permuting the tokens of a sequence just

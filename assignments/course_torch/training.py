@@ -1,3 +1,11 @@
+# Your work in this file: 1 task of course.toml.
+#
+#   pretraining (10 points): Pretraining and fine-tuning: transfer learning on a toy language
+#     check it with `course check pretraining`
+#
+# Replace each `raise NotImplementedError` below with your code;
+# `course check` alone checks every task.
+
 """Pretraining and fine-tuning a MiniBert on the toy language.
 
 This is the experiment of the BERT lesson, small enough to run in seconds on

@@ -1,9 +1,9 @@
 """Generate everything students get from the one source of truth, ``solutions/``.
 
-:func:`build` writes the stubs (each solution file with its marked regions replaced, see
-:mod:`coursepack.course.stubs`) into ``assignments/`` and records the expected values of
-every test from the reference solutions; ``check=True`` writes nothing and lists what
-has drifted instead.
+:func:`build` writes the stubs (each solution file with its marked regions replaced and
+a header naming its tasks, see :mod:`coursepack.course.stubs`) into ``assignments/`` and
+records the expected values of every test from the reference solutions; ``check=True``
+writes nothing and lists what has drifted instead.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from coursepack.judge import expected_values
 from coursepack.course.config import Course
-from coursepack.course.stubs import make_stub
+from coursepack.course.stubs import make_stub, stub_header
 from coursepack.errors import CourseError
 from coursepack.fileio import write_atomic
 
@@ -44,7 +44,8 @@ def generated_files(course: Course) -> dict[Path, bytes]:
                 rel = source.relative_to(course.solutions)
                 data = source.read_bytes()
                 if source.suffix == ".py":
-                    data = make_stub(data.decode("utf-8"), source, symbol_tasks).encode("utf-8")
+                    held = [t for t in course.tasks if t.files.get(fw) == rel.as_posix()]
+                    data = (stub_header(held) + make_stub(data.decode("utf-8"), source, symbol_tasks)).encode("utf-8")
                 files[course.assignments / rel] = data
     for name in course.shared_files:
         files[course.assignments / name] = (course.solutions / name).read_bytes()

@@ -10,7 +10,8 @@ A solution file marks what students must write::
 
 :func:`make_stub` replaces each marked region by a ``raise NotImplementedError`` whose
 message starts with :data:`STUB_PREFIX` and names the task, so the grader can tell "not
-started" from "wrong" without reading the student's file.
+started" from "wrong" without reading the student's file. A stub file opens with a
+comment (:func:`stub_header`) naming the tasks it holds and how to check each.
 """
 
 from __future__ import annotations
@@ -31,6 +32,23 @@ STUB_PREFIX = "task '{task}' "  # how every stub's message starts (the grader re
 def stub_marker(task) -> str:
     """The words a task's stub raises; while they are in a file, the task is not started."""
     return STUB_PREFIX.format(task=task.id) + f"({task.title}): write this part"
+
+
+def stub_header(tasks) -> str:
+    """The comment a stub module opens with: the tasks of course.toml it holds, in the
+    course's order, with their titles, points and the command that checks each.
+
+    It is a comment, so a module docstring after it stays the docstring (and the
+    notebooks, which start a module at its docstring, leave it out)."""
+    if not tasks:
+        return ""
+    lines = [f"# Your work in this file: {len(tasks)} task{'s' if len(tasks) > 1 else ''} of course.toml.", "#"]
+    for task in tasks:
+        lines.append(f"#   {task.id} ({task.points:g} points): {task.title}")
+        lines.append(f"#     check it with `course check {task.id}`")
+    lines += ["#", "# Replace each `raise NotImplementedError` below with your code;",
+              "# `course check` alone checks every task.", "", ""]
+    return "\n".join(lines)
 
 
 def make_stub(text: str, path: Path, symbol_tasks: dict[str, object]) -> str:
