@@ -34,9 +34,10 @@ Over 20 seeds of data and relabelling, the worst figures seen were 0.20
 course's tests ask for the baseline plus 0.1, and for 0.6 and 0.15 above
 scratch.
 
-Run ``python -m course_torch.training`` from the ``solutions`` directory, or
-call ``run_experiment(seed)``; ``toylang`` is imported as a top-level
-module, so the ``solutions`` directory must be on ``sys.path``.  Token-id arrays may be NumPy arrays or
+Run ``python -m course_torch.training`` from the folder that holds ``course_torch``
+and ``toylang.py`` (``assignments`` in your copy of the course), or call
+``run_experiment(seed)``; ``toylang`` is imported as a top-level module, so
+that folder must be on ``sys.path``.  Token-id arrays may be NumPy arrays or
 tensors; they are converted to int64 tensors.  Key masks are ``ids != PAD_ID``
 (True = real token).
 """

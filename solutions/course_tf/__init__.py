@@ -1,4 +1,4 @@
-"""TensorFlow/Keras solutions of the course *Attention mechanisms and Transformers*.
+"""The TensorFlow/Keras track of the course *Attention mechanisms and Transformers*.
 
 Modules, in the order of the lessons:
 

@@ -1,4 +1,4 @@
-"""PyTorch solutions of the course *Attention mechanisms and Transformers*.
+"""The PyTorch track of the course *Attention mechanisms and Transformers*.
 
 Modules, in the order of the lessons:
 
