@@ -35,7 +35,8 @@ def test_release_is_clean(course, release):
     assert not any("_hidden" in n for n in names)
     assert {"course.toml", "README.md", ".github/workflows/course-check.yml", "quizzes/pre.json",
             "quizzes/post.json", "assignments/course_torch/attention.py", "assignments/course_tf/attention.py",
-            "assignments/tests/expected/test_attention.npz", "src/coursepack/cli.py"} <= names
+            "assignments/tests/expected/test_attention.npz", "assignments/tests/conftest.py",
+            "src/coursepack/cli.py"} <= names
     post = json.loads((folder / "quizzes/post.json").read_text())
     assert all(set(q) & {"answer", "answer_hash", "explanation", "explanation_sealed"} == set()
                for q in post["questions"])
@@ -104,12 +105,14 @@ def test_submission_zip_is_graded_and_protected_files_are_flagged(course, releas
     test_file = folder / "assignments" / "tests" / "test_positional.py"
     original = test_file.read_text()
     test_file.write_text(original.replace("require(", "(lambda *a: None)("))
-    (folder / "assignments" / "tests" / "conftest.py").write_text("# forces nothing, but is not ours\n")
+    conftest = folder / "assignments" / "tests" / "conftest.py"  # the release's own (plain pytest's guidance)
+    shipped = conftest.read_text()
+    conftest.write_text("# forces nothing, but is not ours\n")
     try:
         edited = make_submission(student, student.assignments, "torch", tmp_path / "edited.zip", "s@example.org")
     finally:
         test_file.write_text(original)
-        (folder / "assignments" / "tests" / "conftest.py").unlink()
+        conftest.write_text(shipped)
     report, _ = grade(course, edited, frameworks=("torch",), tasks={"sinusoidal"})
     assert any("protected files were changed" in e and "test_positional.py" in e and "conftest.py" in e
                for e in report.errors), report.errors
