@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-IGNORE_INDEX = -100
+IGNORE_INDEX = -100  # the label of unselected MLM positions, as bert.py documents it (toyeval uses this one)
 
 
 def masking_problems(ids: np.ndarray, masked: np.ndarray, labels: np.ndarray, *, mask_id: int,

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coursepack.testing import require
-
-IGNORE_INDEX = -100
+from coursepack.testing.checks import IGNORE_INDEX
+from coursepack.testing.testing import require
 
 
 def masked_eval_set(toylang, n: int, seed: int, rate: float = 0.15):
