@@ -10,7 +10,7 @@ Modules, in the order of the lessons:
 * ``training``   -- MLM pretraining and fine-tuning on the toy language
   (``toylang``); run ``python -m course_tf.training``.
 
-Every module is a ``keras.layers.Layer`` (Keras 3 on the TensorFlow backend);
-its computation is in ``call``.  Keras creates a layer's weights the first
-time the layer is called.
+Keras: every module is a ``keras.layers.Layer`` (Keras 3 on the TensorFlow
+backend); its computation is in ``call``.  Keras creates a layer's weights
+the first time the layer is called.
 """

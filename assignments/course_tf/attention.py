@@ -48,7 +48,7 @@ With ``causal=True`` query position ``i`` may attend key position ``j`` only
 when ``j <= i`` (positions are counted from 0 at the top-left corner, also
 when ``T_q != T_k``).  A causal mask and an explicit mask combine with AND.
 
-Keras note: inside a ``keras.layers.Layer`` never name an argument of
+Keras: inside a ``keras.layers.Layer`` never name an argument of
 ``call`` ``mask`` (Keras gives that name a special meaning); the layers of
 this course use ``key_mask``.
 """
@@ -130,9 +130,8 @@ def scaled_dot_product_attention(
         causal: if True, query ``i`` may only attend keys ``j <= i``
             (top-left aligned); combined with ``mask`` by AND.
         dropout: optional callable applied to the weights before they
-            multiply the values; in a layer, pass e.g.
-            ``lambda w: self.dropout(w, training=training)`` with
-            ``self.dropout`` a ``keras.layers.Dropout``.  The returned
+            multiply the values (in a layer, its dropout:
+            ``lambda w: self.dropout(w, training=training)``).  The returned
             weights are the ones *before* dropout.
 
     Returns:
@@ -164,14 +163,14 @@ class AdditiveAttention(keras.layers.Layer):
     to (B, T_q, 1, H) and the keys to (B, 1, T_k, H), add, apply tanh, then
     ``v`` gives (B, T_q, T_k, 1).  No Python loop.
 
-    Attributes (their names are part of the contract; Keras creates the
-    kernels, of shape (input size, output size), on the first call):
-        w_q: ``keras.layers.Dense(hidden_dim, use_bias=False)``, W_q
-            (kernel (query_dim, hidden_dim)).
-        w_k: ``keras.layers.Dense(hidden_dim, use_bias=False)``, W_k
-            (kernel (key_dim, hidden_dim)).
-        v: ``keras.layers.Dense(1, use_bias=False)``, the vector v
-            (kernel (hidden_dim, 1)).
+    Attributes (their names are part of the contract):
+        w_q: ``keras.layers.Dense(hidden_dim, use_bias=False)``, W_q.
+        w_k: ``keras.layers.Dense(hidden_dim, use_bias=False)``, W_k.
+        v: ``keras.layers.Dense(1, use_bias=False)``, the vector v.
+
+    Keras: the kernels, of shape (input size, output size), are created on
+    the first call: w_q (query_dim, hidden_dim), w_k (key_dim, hidden_dim),
+    v (hidden_dim, 1).
     """
 
     def __init__(self, query_dim: int, key_dim: int, hidden_dim: int, **kwargs):

@@ -111,17 +111,15 @@ class MiniBert(keras.layers.Layer):
 
     The LayerNorms use ``epsilon=eps`` (1e-12 by default, BERT's value).
 
-    Attributes (their names are part of the contract; create no other
-    weights):
+    Attributes (their names are part of the contract):
         token_embedding: ``keras.layers.Embedding(vocab_size, d_model)``.
         position_embedding: ``keras.layers.Embedding(max_len, d_model)``.
         segment_embedding: ``keras.layers.Embedding(num_segments, d_model)``.
         embedding_norm: ``keras.layers.LayerNormalization(epsilon=eps)``.
         dropout: ``keras.layers.Dropout(dropout)`` (after the embeddings, and
             before ``classifier``).
-        blocks: a Python list of ``num_layers``
-            ``TransformerEncoderBlock(d_model, num_heads, d_ff, dropout, eps)``
-            (Keras tracks the layers of a list attribute).
+        blocks: ``list`` of ``num_layers``
+            ``TransformerEncoderBlock(d_model, num_heads, d_ff, dropout, eps)``.
         mlm_dense: ``keras.layers.Dense(d_model)``.
         mlm_norm: ``keras.layers.LayerNormalization(epsilon=eps)``.
         mlm_bias: ``self.add_weight(shape=(vocab_size,), initializer="zeros",
@@ -130,9 +128,11 @@ class MiniBert(keras.layers.Layer):
         classifier: ``keras.layers.Dense(num_classes)``.
 
     After the layers are created, ``__init__`` applies BERT's initialisation
-    (``init_bert_weights``; this line is given).  Keras creates the weights
-    on the first call (the given ``build`` method creates those of the
-    heads at that moment).
+    (``init_bert_weights``; this line is given).
+
+    Keras: create no other weights.  Keras tracks the layers of a list
+    attribute such as ``blocks``, and creates the weights on the first call
+    (the given ``build`` method creates those of the heads at that moment).
     """
 
     def __init__(
@@ -281,8 +281,7 @@ def mask_tokens(
     ``replace_prob <= r < replace_prob + random_prob``; draw the random token
     as an index into the sorted non-special ids with ``generator.uniform(...,
     minval=0, maxval=n, dtype=tf.int64)``.  Make every draw with
-    ``generator`` so a fixed generator gives a fixed result.  TensorFlow
-    tensors cannot be assigned to: build the outputs with ``tf.where``.
+    ``generator`` so a fixed generator gives a fixed result.
 
     Args:
         input_ids: (B, T) int64 tensor; it is not modified.
@@ -292,11 +291,7 @@ def mask_tokens(
         mask_prob, replace_prob, random_prob: the rates above; each in
             [0, 1], and ``replace_prob + random_prob <= 1``.
         generator: optional ``tf.random.Generator`` used for every random
-            draw (e.g. ``tf.random.Generator.from_seed(0)``).  None means
-            TensorFlow's global generator, ``tf.random.get_global_generator()``
-            (``tf.random.set_seed`` does not seed it; for a reproducible run
-            pass a generator, or install one with
-            ``tf.random.set_global_generator``).
+            draw (None = TensorFlow's global generator).
 
     Returns:
         masked_ids: (B, T) int64 tensor, the corrupted input.
@@ -306,5 +301,14 @@ def mask_tokens(
     Raises:
         ValueError: for rates outside [0, 1], ``replace_prob + random_prob > 1``,
             or ``random_prob > 0`` with no non-special id to draw from.
+
+    TensorFlow: make a generator with e.g.
+    ``tf.random.Generator.from_seed(0)``.  The global generator is
+    ``tf.random.get_global_generator()``, which ``tf.random.set_seed`` does
+    not seed: for a reproducible run pass a generator, or install one with
+    ``tf.random.set_global_generator``.
+
+    Hint: TensorFlow tensors cannot be assigned to: build the outputs with
+    ``tf.where``.
     """
     raise NotImplementedError("task 'mask_tokens' (Masking tokens for masked-LM pretraining (15%, 80/10/10)): write this part; `course check mask_tokens` tests it")

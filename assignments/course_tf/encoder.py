@@ -46,20 +46,24 @@ class TransformerEncoderBlock(keras.layers.Layer):
     normal CDF (computed with erf): ``tf.nn.gelu(x, approximate=False)``,
     not its tanh approximation.  The same ``dropout`` layer is used on both
     sub-layer outputs; the attention layer has its own dropout on the
-    attention weights.  Pass ``training`` on to ``attention`` and to every
-    dropout call.
+    attention weights.
 
     The LayerNorms use ``epsilon=1e-12`` by default because BERT was trained
-    with that value; with the usual 1e-5 or Keras's default 1e-3 the outputs
-    of loaded BERT weights would differ slightly from the original model's.
+    with that value; with the usual 1e-5 the outputs of loaded BERT weights
+    would differ slightly from the original model's.
 
     Attributes (their names are part of the contract):
         attention: ``MultiHeadAttention(d_model, num_heads, dropout)``.
         attention_norm: ``keras.layers.LayerNormalization(epsilon=eps)``.
-        ff_in: ``keras.layers.Dense(d_ff)`` (kernel (d_model, d_ff)).
-        ff_out: ``keras.layers.Dense(d_model)`` (kernel (d_ff, d_model)).
+        ff_in: ``keras.layers.Dense(d_ff)``.
+        ff_out: ``keras.layers.Dense(d_model)``.
         ff_norm: ``keras.layers.LayerNormalization(epsilon=eps)``.
         dropout: ``keras.layers.Dropout(dropout)``.
+
+    Keras: pass ``training`` on to ``attention`` and to every dropout call.
+    The kernels of ``ff_in`` and ``ff_out`` have shapes (d_model, d_ff) and
+    (d_ff, d_model).  Keras's default LayerNorm epsilon, 1e-3, would change
+    the outputs too.
     """
 
     def __init__(

@@ -45,14 +45,17 @@ class MultiHeadAttention(keras.layers.Layer):
     Head layout (the canonical weights depend on it): after a projection, a
     tensor (B, T, d_model) is reshaped to (B, T, num_heads, d_head) and
     transposed to (B, num_heads, T, d_head).  Head ``h`` therefore uses the
-    features ``h*d_head : (h+1)*d_head`` of each projection, i.e. the
-    columns ``h*d_head : (h+1)*d_head`` of ``w_q.kernel``, ``w_k.kernel``
-    and ``w_v.kernel`` (a Keras kernel has shape (input size, output size)).
-    Merging the heads reverses this exactly (transpose back to
-    (B, T, num_heads, d_head), then reshape to (B, T, d_model)) before
-    ``w_o``.  This is the layout of ``keras.layers.MultiHeadAttention``
-    (whose kernels are ours reshaped to (d_model, num_heads, d_head)), of
-    ``torch.nn.MultiheadAttention`` and of BERT.
+    features ``h*d_head : (h+1)*d_head`` of each projection.  Merging the
+    heads reverses this exactly (transpose back to (B, T, num_heads, d_head),
+    then reshape to (B, T, d_model)) before ``w_o``.  This is the layout of
+    ``torch.nn.MultiheadAttention``, of ``keras.layers.MultiHeadAttention``
+    and of BERT.
+
+    Keras: the features of head ``h`` come from the columns
+    ``h*d_head : (h+1)*d_head`` of ``w_q.kernel``, ``w_k.kernel`` and
+    ``w_v.kernel`` (a Keras kernel has shape (input size, output size));
+    ``keras.layers.MultiHeadAttention`` holds the same kernels reshaped to
+    (d_model, num_heads, d_head).
 
     Attributes (their names are part of the contract):
         w_q, w_k, w_v: ``keras.layers.Dense(d_model)`` (with bias), the query,

@@ -84,7 +84,7 @@ class MiniBert(nn.Module):
     The output layer has no weight matrix of its own: it reuses (is *tied to*)
     the input token-embedding matrix, so a word's input vector is also the
     vector its prediction score is computed with.  ``gelu`` is the exact
-    (erf) GELU everywhere.
+    (erf) GELU everywhere: ``torch.nn.functional.gelu(x)``.
 
     Classification head: the final vector of position 0 (the ``[CLS]``
     token) goes through the pooler, ``tanh(pooler(.))``, then dropout, then
@@ -231,12 +231,12 @@ def mask_tokens(
 
     Any correct way of drawing is accepted (the tests check the rules above
     exactly and the rates statistically).  One simple scheme, the one the
-    reference uses: draw ``u = torch.rand`` of shape (B, T) and select where
-    ``u < mask_prob``; draw ``r = torch.rand`` and use [MASK] where
-    ``r < replace_prob``, a random token where
+    reference uses: draw ``u = torch.rand`` of shape (B, T) (values in
+    [0, 1)) and select where ``u < mask_prob``; draw ``r`` the same way and
+    use [MASK] where ``r < replace_prob``, a random token where
     ``replace_prob <= r < replace_prob + random_prob``; draw the random token
-    as an index into the sorted non-special ids with ``torch.randint``.  Pass
-    ``generator`` to every draw so a fixed generator gives a fixed result.
+    as an index into the sorted non-special ids with ``torch.randint``.  Make
+    every draw with ``generator`` so a fixed generator gives a fixed result.
 
     Args:
         input_ids: (B, T) int64 tensor; it is not modified.

@@ -43,10 +43,10 @@ class TransformerEncoderBlock(nn.Module):
         out = ff_norm(h + dropout(ff_out(gelu(ff_in(h)))))
 
     ``gelu`` is the exact GELU, ``x * Phi(x)`` with ``Phi`` the standard
-    normal CDF (computed with erf) -- the default of ``torch.nn.functional.gelu``,
-    not its ``approximate="tanh"`` variant.  The same ``dropout`` module is
-    used on both sub-layer outputs; the attention module has its own dropout
-    on the attention weights.
+    normal CDF (computed with erf): ``torch.nn.functional.gelu(x)``, not its
+    tanh approximation.  The same ``dropout`` module is used on both
+    sub-layer outputs; the attention module has its own dropout on the
+    attention weights.
 
     The LayerNorms use ``eps=1e-12`` by default because BERT was trained with
     that value; with the usual 1e-5 the outputs of loaded BERT weights would

@@ -42,14 +42,17 @@ class MultiHeadAttention(nn.Module):
     """Multi-head scaled dot-product attention.
 
     Head layout (the canonical weights depend on it): after a projection, a
-    tensor (B, T, d_model) is viewed as (B, T, num_heads, d_head) and
+    tensor (B, T, d_model) is reshaped to (B, T, num_heads, d_head) and
     transposed to (B, num_heads, T, d_head).  Head ``h`` therefore uses the
-    features ``h*d_head : (h+1)*d_head`` of each projection, i.e. the rows
+    features ``h*d_head : (h+1)*d_head`` of each projection.  Merging the
+    heads reverses this exactly (transpose back to (B, T, num_heads, d_head),
+    then reshape to (B, T, d_model)) before ``w_o``.  This is the layout of
+    ``torch.nn.MultiheadAttention``, of ``keras.layers.MultiHeadAttention``
+    and of BERT.
+
+    PyTorch: the features of head ``h`` come from the rows
     ``h*d_head : (h+1)*d_head`` of ``w_q.weight``, ``w_k.weight`` and
-    ``w_v.weight``.  Merging the heads reverses this exactly (transpose back
-    to (B, T, num_heads, d_head), then reshape to (B, T, d_model)) before
-    ``w_o``.  This is the layout of ``torch.nn.MultiheadAttention`` and of
-    BERT.
+    ``w_v.weight``.
 
     Attributes (their names are part of the contract):
         w_q, w_k, w_v: ``nn.Linear(d_model, d_model)`` (with bias), the query,

@@ -14,29 +14,30 @@ a CPU:
    never occur in the labelled examples, so only the pretrained model, which
    learned from the corpus which words belong together, can do well.
 
-What to expect with the defaults (about 10 s on one CPU core, most of it
-TensorFlow tracing the training steps): the MLM loss falls
-from about 3.2 to about 1.6, and the masked-token accuracy reaches about 0.23
+What to expect with the defaults: the MLM loss falls from about 3.2 to about 1.6, and the masked-token accuracy reaches about 0.23
 against about 0.05 for the baseline (no model can get much above 0.23 on
 average here: determiners are drawn at random, one chance in six, and a
 content word can only be guessed up to its topic, one chance in four).  After
 fine-tuning, the pretrained model classifies nearly every test sentence
 correctly (about 1.0), while the scratch model stays near chance (0.25).
-Over 20 seeds of data and relabelling, the worst figures seen were 0.21
-(masked tokens) and 0.90 (pretrained), and the best scratch figure 0.47; the
-course's tests ask for the baseline plus 0.1, and for 0.6 and 0.15 above
-scratch.
+The course's tests ask for the baseline plus 0.1, and for 0.6 and 0.15
+above scratch.
+
+TensorFlow: the run takes about 10 s on one CPU core, most of it tracing
+the training steps.  Over 20 seeds of data and relabelling, the worst
+figures seen were 0.21 (masked tokens) and 0.90 (pretrained), and the best
+scratch figure 0.47.
 
 Run ``python -m course_tf.training`` from the folder that holds ``course_tf``
 and ``toylang.py`` (``assignments`` in your copy of the course), or call
 ``run_experiment(seed)``; ``toylang`` is imported as a top-level module, so
-that folder must be on ``sys.path``.  Token-id
-arrays may be NumPy arrays or tensors; they are converted to int64 tensors.
-Key masks are ``ids != PAD_ID`` (True = real token).
+that folder must be on ``sys.path``.  Token-id arrays may be NumPy arrays or
+tensors; they are converted to int64 tensors.  Key masks are ``ids != PAD_ID``
+(True = real token).
 
-Keras creates a layer's weights the first time it is called, so a model must
-run once before an optimiser can be built for its weights: the given helper
-``build_model`` runs it, with both heads, on a few sentences.
+Keras: a layer's weights are created the first time it is called, so a
+model must run once before an optimiser can be built for its weights: the
+given helper ``build_model`` runs it, with both heads, on a few sentences.
 """
 
 from __future__ import annotations
@@ -102,8 +103,8 @@ def mlm_loss(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
     The mean cross-entropy over the positions whose label is not
     ``IGNORE_INDEX`` (each such position counts once, whatever sentence it is
     in); the other positions contribute nothing.  If no position has a label,
-    the loss is 0 (a zero that is still connected to ``logits``, so a
-    ``tf.GradientTape`` gives zero gradients) instead of 0/0 = NaN.
+    the loss is 0 (a zero that is still connected to ``logits``, so
+    ``tape.gradient`` gives zero gradients) instead of 0/0 = NaN.
 
     Hint: ``tf.nn.sparse_softmax_cross_entropy_with_logits`` needs a valid
     class at every position; replace the ignored labels by any valid id,
@@ -130,10 +131,9 @@ def mlm_loss(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
 def pretrain_mlm(model: MiniBert, corpus_ids, *, steps: int, batch_size: int, lr: float, seed: int) -> list[float]:
     """Pretrain ``model`` with the MLM objective on a toylang corpus.
 
-    Make sure the model has its weights (``build_model(model, ...)``), then
-    create ``keras.optimizers.AdamW(learning_rate=lr, weight_decay=0.01,
-    beta_1=0.9, beta_2=0.999, epsilon=1e-8)`` (PyTorch's AdamW defaults, so
-    that both tracks of the course train alike) and a
+    Create the optimiser ``keras.optimizers.AdamW(learning_rate=lr,
+    weight_decay=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-8)`` and a
+    random generator ``g`` seeded with ``seed``:
     ``tf.random.Generator.from_seed(seed)``.  Then, for each of ``steps``
     steps, using that generator for every random draw:
 
@@ -144,19 +144,24 @@ def pretrain_mlm(model: MiniBert, corpus_ids, *, steps: int, batch_size: int, lr
        token embeddings, ``model.token_embedding.input_dim``;
        ``mask_token_id=toylang.MASK_ID``, ``special_ids=toylang.SPECIAL_IDS``,
        default rates, ``generator=g``);
-    3. inside a ``tf.GradientTape``, run the model on the corrupted ids with
-       ``key_mask = ids != PAD_ID`` and ``training=True``, compute
-       ``mlm_loss(model.mlm_logits(hidden), labels)``; take one optimiser
+    3. run the model in training mode on the corrupted ids with
+       ``key_mask = ids != PAD_ID``, compute
+       ``mlm_loss(model.mlm_logits(hidden), labels)``, and take one optimiser
        step on the weights that received a gradient (the pooler and the
-       classifier get none: ``tape.gradient`` gives None for them, and
-       PyTorch's optimisers skip such weights too).
+       classifier get none).
 
-    Wrapping step 3 in a ``tf.function`` makes it several times faster.
-    Build the optimiser's slots before the loop (``optimizer.build`` on the
-    model's trainable variables): a ``tf.function`` whose first call creates
-    variables is traced twice, and a trace of this step costs seconds.
-    Dropout draws from Keras's own seeds: call ``keras.utils.set_random_seed``
-    before creating the model for a fully reproducible run.
+    TensorFlow: first make sure the model has its weights
+    (``build_model(model, ...)``).  The optimiser's settings are PyTorch's
+    AdamW defaults, so that both tracks of the course train alike.  Run step 3
+    inside a ``tf.GradientTape`` with ``training=True``; ``tape.gradient``
+    gives None for the pooler and the classifier (PyTorch's optimisers skip
+    such weights too).  Wrapping step 3 in a ``tf.function`` makes it several
+    times faster.  Build the optimiser's slots before the loop
+    (``optimizer.build`` on the model's trainable variables): a
+    ``tf.function`` whose first call creates variables is traced twice, and
+    a trace of this step costs seconds.  Dropout draws from Keras's own
+    seeds: call ``keras.utils.set_random_seed`` before creating the model for
+    a fully reproducible run.
 
     Args:
         model: a ``MiniBert`` whose vocabulary is toylang's.
@@ -207,13 +212,15 @@ def pretrain_mlm(model: MiniBert, corpus_ids, *, steps: int, batch_size: int, lr
 def finetune_classifier(model: MiniBert, ids, labels, *, steps: int, batch_size: int, lr: float, seed: int) -> list[float]:
     """Train ``model`` (all of it, not only the head) to classify sentences.
 
-    Same loop as ``pretrain_mlm`` (``build_model`` first, then
-    ``keras.optimizers.AdamW`` with the same settings, built before the loop, a
-    ``tf.random.Generator.from_seed(seed)``, each step a batch
-    ``tf.argsort(g.uniform([N]))[:batch_size]``, ``training=True``), but the
+    Same loop as ``pretrain_mlm`` (the model in training mode, a new
+    optimiser with the same settings, a generator seeded with ``seed``, each
+    step a batch ``tf.argsort(g.uniform([N]))[:batch_size]``), but the
     loss is the mean cross-entropy between ``model.classify(model(batch_ids,
     key_mask=batch_ids != PAD_ID, training=True), training=True)`` and the
     batch's labels.  Here the MLM head gets no gradient.
+
+    TensorFlow: as in ``pretrain_mlm``, ``build_model`` first, and the
+    optimiser built before the loop.
 
     Args:
         model: a ``MiniBert`` (pretrained or not) with ``num_classes`` outputs.

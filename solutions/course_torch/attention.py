@@ -122,9 +122,10 @@ def scaled_dot_product_attention(
             with a head axis).
         causal: if True, query ``i`` may only attend keys ``j <= i``
             (top-left aligned); combined with ``mask`` by AND.
-        dropout: optional callable (e.g. an ``nn.Dropout``) applied to the
-            weights before they multiply the values.  The returned weights
-            are the ones *before* dropout.
+        dropout: optional callable applied to the weights before they
+            multiply the values (in a module, its dropout:
+            ``self.dropout``).  The returned weights are the ones *before*
+            dropout.
 
     Returns:
         output: (..., T_q, d_v) float tensor.
