@@ -52,7 +52,7 @@ def test_the_conftest_registers_the_task_marker(repo):
 
 @pytest.mark.slow
 def test_grading_the_reference_ignores_the_conftest(course):
-    from coursepack.grading import grade
+    from coursepack.grading.grader import grade
 
     assert (course.public_tests / "conftest.py").is_file()
     report, _ = grade(course, course.solutions, frameworks=("torch",), tasks={"sinusoidal"}, mode="check")

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coursepack.testing.checks import IGNORE_INDEX
-from coursepack.testing.testing import require
+from coursepack.testing.masking import IGNORE_INDEX
+from coursepack.testing import require
 
 
 def masked_eval_set(toylang, n: int, seed: int, rate: float = 0.15):
