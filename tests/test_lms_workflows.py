@@ -140,7 +140,7 @@ def test_the_students_workflow_reports_progress_and_fails_only_on_a_broken_setup
 
 
 def test_shell_templates_pass_shellcheck(course, tmp_path, repo):
-    from coursepack.lms.templating import render
+    from coursepack.templating import render
 
     scripts = {"setup.sh": render("gradescope/setup.sh", extras="torch,tf"),
                "run_autograder": render("gradescope/run_autograder", hidden="name-and-points", id_field="email")}

@@ -40,7 +40,7 @@ MATRIX_LIMIT = 256
 
 def github_workflow(course: Course, max_repos: int = 1024) -> str:
     """The instructors' grading workflow, with enough grading jobs for ``max_repos`` repositories."""
-    from coursepack.lms.templating import render
+    from coursepack.templating import render
 
     if max_repos < 1:
         raise CourseError(f"--max-repos must be at least 1, not {max_repos}", fix="pass the size of the class")
@@ -54,7 +54,7 @@ def github_workflow(course: Course, max_repos: int = 1024) -> str:
 
 def write_github_workflow(course: Course, out: Path, max_repos: int = 1024) -> list[Path]:
     """Write the instructor's grading workflow (and a roster template) under ``out``."""
-    from coursepack.lms.templating import render
+    from coursepack.templating import render
 
     out = Path(out)
     workflow = out / ".github" / "workflows" / "grade-submissions.yml"
@@ -150,7 +150,7 @@ def build_gradescope(course: Course, out: Path, *, hidden: str = "name-and-point
     ``id_field`` is the attribute of Gradescope's users (``email``, ``sid``, ...) that
     students take the quizzes with."""
     from coursepack.lms.identity import GRADESCOPE_FIELDS
-    from coursepack.lms.templating import render
+    from coursepack.templating import render
 
     if id_field not in GRADESCOPE_FIELDS:
         raise CourseError(f"unknown Gradescope user field {id_field!r}", fix=f"use one of {GRADESCOPE_FIELDS}")

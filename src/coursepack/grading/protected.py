@@ -21,7 +21,7 @@ PROTECTED = ("assignments/tests/", "course.toml", ".github/")
 
 def student_workflow() -> str:
     """The students' GitHub Actions workflow: public checks on every push, progress in the job summary."""
-    from coursepack.lms.templating import render
+    from coursepack.templating import render
 
     return render("student/course-check.yml")
 

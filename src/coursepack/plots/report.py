@@ -1,6 +1,6 @@
 """``course report``: one self-contained HTML page with the checks and the plots.
 
-The page is the template ``templates/report.html.j2`` (Jinja2, HTML-escaped), filled
+The page is the package template ``templates/plots/report.html.j2`` (Jinja2, HTML-escaped), filled
 with a :class:`~coursepack.reports.results.Report` of the public tests and the plots of
 :mod:`.run`, each PNG embedded as a ``data:`` URI: the file can be mailed or handed
 back as feedback and opens anywhere without its folder.
@@ -13,12 +13,12 @@ import datetime
 import tempfile
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from coursepack.course.config import Course
 from coursepack.reports.render import pts
-from coursepack.fileio import write_atomic
-from coursepack.reports.results import Report
+from coursepack.templating import TEMPLATES
+from coursepack.reports.results import Report, write_atomic
 from coursepack.plots.run import KINDS, Drawn, make_plots
 
 TEMPLATE = "report.html.j2"
@@ -30,7 +30,7 @@ def data_uri(png: Path) -> str:
 
 def render(course: Course, report: Report, drawn: list[Drawn]) -> str:
     """The HTML page for ``report`` (public tests) and the plots ``drawn``."""
-    env = Environment(loader=PackageLoader("coursepack.plots", "templates"), autoescape=select_autoescape(["j2"]))
+    env = Environment(loader=FileSystemLoader(TEMPLATES / "plots"), autoescape=select_autoescape(["j2"]))
     plots = [{"kind": d.kind, "framework": d.framework, "seconds": d.seconds, "summary": d.summary,
               "problem": d.problem, "image": data_uri(d.path) if d.path else ""} for d in drawn]
     tasks = [{"id": t.id, "title": t.title, "framework": t.framework, "score": pts(t.score),
