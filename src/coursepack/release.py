@@ -26,49 +26,14 @@ from coursepack.quiz.bank import load_bank
 from coursepack.quiz.publish import student_copy
 from coursepack.fileio import write_atomic
 from coursepack.grading.protected import release_course_toml, student_workflow
+from coursepack.templating import render
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
-STUDENT_README = """\
-# {title}: your assignment
 
-Everything here is yours to read; the files to edit are in `assignments/course_torch/`
-(PyTorch) or `assignments/course_tf/` (TensorFlow/Keras): replace each
-`raise NotImplementedError(...)` following the docstrings, which are the contract.
 
-```bash
-bash scripts/setup.sh                 # once: creates .venv with the course tools
-.venv/bin/course check                # public tests, points per task, a diagnostic per failure
-.venv/bin/course check sdpa           # only one task
-.venv/bin/course check --framework tf # the TensorFlow track
-.venv/bin/course quiz pre             # pre-lecture quiz (--lang zh for Chinese)
-.venv/bin/course quiz post            # post-lecture quiz, graded with your code
-.venv/bin/course status               # what passes so far
-.venv/bin/course submit               # the zip to hand in
-```
-
-`course status` shows each task's latest check (checking one task updates its row) and
-flags the tasks whose file changed since. No terminal for the quiz? `course quiz pre
---sheet answers.json` writes your questions to a file; fill in each "answer" and run
-`course quiz pre --answers answers.json`. `course submit` says which tasks still hold
-their stub and whether a quiz is unfinished before you hand in.
-
-Prefer Jupyter? `notebooks/` holds the same assignment as one notebook per track: the
-answer cells are the functions to write and each task's test cell runs `course check`'s
-tests on what you have run (start Jupyter from this folder's `.venv`, after
-`.venv/bin/pip install notebook`). Only the definitions in answer cells count. Hand in
-with `course submit --notebook notebooks/<name>.ipynb`: it puts your answer cells into
-the track's files and zips them with your quiz answers.
-
-Hidden tests run only when you are graded; `course check` tells how many there are
-and how many points they carry. Do not edit `assignments/tests/`, `course.toml` or
-`.github/`, and add no `conftest.py` or `pytest.ini`: grading never uses them, and a
-submission that changed or added them is flagged, whatever its form (zip, repository,
-folder or loose files).
-
-The GitHub workflow in `.github/workflows/course-check.yml` runs the public tests on
-every push and writes your progress to the run's summary page; it turns red only when
-the checks cannot run at all (a broken setup), not while tasks are unfinished.
-"""
+def student_readme(course: Course) -> str:
+    """The release's README.md: what to edit and the commands a student runs."""
+    return render("release/README.md", title=course.title)
 
 
 def make_release(course: Course, out: Path) -> tuple[Path, Path]:
@@ -104,9 +69,9 @@ def make_release(course: Course, out: Path) -> tuple[Path, Path]:
         bank = load_bank(config.bank)
         write_atomic(out / f"quizzes/{kind}.json", student_copy(bank, feedback=config.feedback == "immediate"))
     write_atomic(out / "course.toml", release_course_toml(course))
-    write_atomic(out / "README.md", STUDENT_README.format(title=course.title))
+    write_atomic(out / "README.md", student_readme(course))
     write_atomic(out / ".github" / "workflows" / "course-check.yml", student_workflow())
-    write_atomic(out / ".gitignore", ".venv/\n__pycache__/\n.course/\nsubmission-*.zip\n")
+    write_atomic(out / ".gitignore", render("release/gitignore"))
     problems = scan_release(course, out)
     if problems:
         shutil.rmtree(out)

@@ -18,7 +18,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from coursepack.course.config import Course
 from coursepack.reports.render import pts
 from coursepack.templating import TEMPLATES
-from coursepack.reports.results import Report, write_atomic
+from coursepack.fileio import write_atomic
+from coursepack.reports.results import Report
 from coursepack.plots.run import KINDS, Drawn, make_plots
 
 TEMPLATE = "report.html.j2"
