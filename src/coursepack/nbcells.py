@@ -25,6 +25,7 @@ from pathlib import Path
 from coursepack.course.stubs import BEGIN, END
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
+from coursepack.templating import render
 
 
 @dataclass
@@ -178,11 +179,9 @@ def notebook_cells(course: Course, framework: str, root: Path) -> list[Cell]:
                 if task.id not in started:
                     started.add(task.id)
                     names_md = ", ".join(f"`{s}`" for s in task.symbols)
-                    cells.append(Cell("markdown", f"### Task `{task.id}`: {task.title} ({task.points:g} points)\n\n"
-                                      f"{task.idea}\n\nWrite {names_md}; the docstrings are the contract. Replace "
-                                      "each `raise NotImplementedError()` with your code, run the cell, then run "
-                                      "the task's test cell. Only the definitions in an answer cell are graded.",
-                                      module=module, task=task.id))
+                    text = render("notebook/task.md", task=task.id, title=task.title, points=f"{task.points:g}",
+                                  idea=task.idea, symbols=names_md).removesuffix("\n")
+                    cells.append(Cell("markdown", text, module=module, task=task.id))
                 cells.append(Cell("answer", chunk.text, module=module, symbol=chunk.name, task=task.id,
                                   grade_id=f"{module}-{chunk.name}"))
                 remaining[task.id] -= 1
@@ -241,13 +240,10 @@ HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
 
 def tests_cell(task, framework: str) -> str:
-    return (f"# Tests of task '{task.id}' ({task.points:g} points). They run in the course's judge: your\n"
-            "# definitions above are copied into the task's module and run in a separate, sandboxed\n"
-            "# process, never in this kernel.\n"
-            f'check("{task.id}", framework="{framework}")\n'
-            f"{HIDDEN_BEGIN}\n"
-            f'check("{task.id}", framework="{framework}", hidden=True)\n'
-            f"{HIDDEN_END}")
+    """A task's tests cell: its public checks, then the hidden ones inside nbgrader's
+    hidden-tests region (``HIDDEN_BEGIN`` ... ``HIDDEN_END``)."""
+    return render("notebook/tests-cell.py", task=task.id, points=f"{task.points:g}",
+                  framework=framework).removesuffix("\n")
 
 
 def checks_requested(source: str) -> tuple[str | None, bool]:
@@ -330,32 +326,6 @@ def _insert_after_imports(text: str, addition: str) -> str:
 
 # -- notebooks as JSON (nbformat 4) ----------------------------------------------------------
 
-INTRO = """\
-# {title}
-
-This notebook is the {track} track of the assignment. Attention lets every position of
-a sequence build its representation from all the others, weighted by how well a query
-matches each key; stacking it with feed-forward layers gives the Transformer encoder,
-and pretraining an encoder on masked tokens gives BERT. You will write each piece in
-turn:
-
-{ideas}
-
-**How to work.** Fill in each answer cell (where it says `raise NotImplementedError()`),
-run it, then run the task's test cell. The tests run in the course's judge: your
-definitions are copied into the task's module and run in a separate, sandboxed process,
-and the results are compared with values recorded from the reference solution. Test
-cells also hold hidden tests that only run when the assignment is graded. Only the
-definitions in an answer cell (functions, classes, imports, assignments) are graded;
-keep experiments in cells of your own.
-"""
-
-SETUP = """\
-# Run this cell first. `check(task)` runs the tests of a task in the course's judge.
-# If the import fails, install the course package into this kernel's Python
-# (`pip install ./course` beside an nbgrader release, `pip install -e .` in a course folder).
-from coursepack.notebook import check"""
-
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 TRACK_NAMES = {"torch": "PyTorch", "tf": "TensorFlow/Keras"}
 
@@ -373,8 +343,8 @@ def notebook_json(course: Course, framework: str, root: Path, *, for_nbgrader: b
     nbgrader's cell metadata and the hidden-tests regions. Otherwise a plain notebook for
     the student release (``root`` = the stubs), public checks only."""
     ideas = "\n".join(f"* **{t.title}** (`{t.id}`, {t.points:g} points): {t.idea}" for t in course.tasks)
-    cells = [_markdown(INTRO.format(title=course.title, track=TRACK_NAMES[framework], ideas=ideas)),
-             _code(SETUP, "setup", "given", for_nbgrader)]
+    cells = [_markdown(render("notebook/intro.md", title=course.title, track=TRACK_NAMES[framework], ideas=ideas)),
+             _code(render("notebook/setup-cell.py").removesuffix("\n"), "setup", "given", for_nbgrader)]
     for cell in notebook_cells(course, framework, root):
         if cell.kind == "markdown":
             cells.append(_markdown(cell.source))

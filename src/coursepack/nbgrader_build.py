@@ -30,7 +30,7 @@ from coursepack import build
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
 from coursepack.nbcells import notebook_json, notebook_name
-from coursepack.reports.results import write_atomic
+from coursepack.fileio import write_atomic
 from coursepack.templating import render
 
 
