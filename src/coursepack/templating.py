@@ -26,10 +26,11 @@ def placeholders(name: str) -> set[str]:
     return set(_PLACEHOLDER.findall(template_path(name).read_text(encoding="utf-8")))
 
 
-def render(name: str, **values: str) -> str:
-    """The template ``name`` with every ``@@key@@`` replaced by ``values[key]``."""
-    text = template_path(name).read_text(encoding="utf-8")
+def render(template: str, /, **values: str) -> str:
+    """The template ``template`` with every ``@@key@@`` replaced by ``values[key]`` (any
+    key, ``name`` and ``template`` included)."""
+    text = template_path(template).read_text(encoding="utf-8")
     wanted = set(_PLACEHOLDER.findall(text))
     if wanted != set(values):
-        raise ValueError(f"template {name}: placeholders {sorted(wanted)}, values given {sorted(values)}")
+        raise ValueError(f"template {template}: placeholders {sorted(wanted)}, values given {sorted(values)}")
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)

@@ -18,12 +18,11 @@ hand.
 from __future__ import annotations
 
 import re
-from importlib import resources
 from pathlib import Path
-from string import Template
 
 from coursepack.errors import CourseError
 from coursepack.fileio import write_atomic
+from coursepack.templating import render
 
 LESSON = 18
 LANGUAGE_NAMES = {"en": "englishQuizzes", "zh": "chineseQuizzes"}
@@ -45,8 +44,7 @@ def install(app_dir: Path, lessons: dict[str, str], lesson: int = LESSON) -> lis
         plan[translations / lang / f"lesson-{lesson}.json"] = text
         index = translations / lang / "index.js"
         if not index.exists() and index not in plan:
-            template = (resources.files("coursepack.quiz") / "data" / "lesson-index.js.tmpl").read_text("utf-8")
-            plan[index] = Template(template).substitute(name=f"{lang}{lesson}", lesson=lesson)
+            plan[index] = render("quizapp/lesson-index.js", name=f"{lang}{lesson}", lesson=str(lesson))
         else:
             edit(index, lambda js: _add_lesson(js, index, lang, lesson))
         edit(translations / "index.js", lambda js: _add_language(js, translations / "index.js", lang))
