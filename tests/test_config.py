@@ -50,6 +50,16 @@ def test_the_shipped_course_loads(course):
     ('assignment = "attention"', 'assignment = "my assignment"', r"not a valid nbgrader assignment id"),
     ('cell_timeout = 300', 'cell_timout = 300', r"unknown key 'cell_timout' in \[nbgrader\]"),
     ('cell_timeout = 300', 'cell_timeout = 0', r"\[nbgrader\] cell_timeout = 0 must be a positive number"),
+    ('id = 218', 'id = 118', r"\[quizzes.post\] id = 118 is also \[quizzes.pre\]'s id.*Fix: give every quiz its own id"),
+    ('id = 118 ', 'idd = 118 ', r"unknown key 'idd' in \[quizzes.pre\]"),
+    ('id = 218\n', '', r"\[quizzes.post\] is missing the key 'id'"),
+    ('curriculum = ["weighting", "bert-acronym", "relative-position"]', 'curriculum = "weighting"',
+     r"\[quizzes.pre\] curriculum must be a list of non-empty strings"),
+    ('number = 18 ', 'number = 0 ', r"\[lesson\] number = 0 must be a positive whole number"),
+    ('summary = """', 'summmary = """', r"unknown key 'summmary' in \[lesson\]"),
+    ('quiz_app_title = {', 'app_title = {', r"unknown key 'app_title' in \[lesson\]"),
+    ('quiz_app_title = { en = "Attention mechanisms and Transformers: quizzes", zh =',
+     'quiz_app_title = { en = "Quizzes", fr =', r"quiz_app_title = .* needs a title in each of en, zh"),
 ])
 def test_malformed_course_file_names_file_key_and_fix(course_copy, old, new, expect):
     path = course_copy / "course.toml"
@@ -69,3 +79,16 @@ def test_bad_toml_syntax(course_copy):
 
 def test_missing_course_file(tmp_path):
     assert "file not found" in error_of(tmp_path / "nope.toml")
+
+
+def test_the_quizzes_need_the_lessons_sections_number_and_app_title(course_copy):
+    path = course_copy / "course.toml"
+    text = path.read_text()
+    start = text.index("[lesson.sections]")
+    path.write_text(text[:start] + text[text.index("\n\n", start):])  # no sections
+    message = error_of(path)
+    assert "[lesson] has no sections, which the quizzes need" in message and "[lesson.sections]" in message
+    edit(path, "number = 18 ", "# number = 18 ")
+    assert "[lesson] has no number" in error_of(path)
+    edit(path, "[lesson]\n", "[lessons]\n")
+    assert "unknown key 'lessons' in the top level" in error_of(path)

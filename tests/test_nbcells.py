@@ -62,3 +62,20 @@ def test_answers_are_the_last_run_definition():
     assert found["f"] == "def f():\n    return 2\n"
     assert found["G"] == "class G(:\n"  # an attempt that does not parse still counts
     assert "h" not in found
+
+
+def test_the_notebook_intro_is_the_lessons(course_copy):
+    """What the lesson builds is course data ([lesson] summary), not the package's."""
+    from coursepack.course.config import load_course
+    from coursepack.nbcells import notebook_json
+
+    path = course_copy / "course.toml"
+    text = path.read_text()
+    start = text.index('summary = """')
+    end = text.index('"""', start + len('summary = """')) + 3
+    path.write_text(text[:start] + 'summary = "Convolutions slide one small filter over the image."' + text[end:])
+    course = load_course(path)
+    intro = "".join(notebook_json(course, "torch", course.solutions, for_nbgrader=False)["cells"][0]["source"])
+    paragraph = intro.split("\n\n")[1]
+    assert paragraph == ("This notebook is the PyTorch track of the assignment. Convolutions slide one small filter "
+                         "over the image. You will write each piece in\nturn:")

@@ -13,7 +13,7 @@ import pytest
 from coursepack.course.config import load_course
 from coursepack.errors import CourseError
 from coursepack.grading.grader import grade
-from coursepack.quiz.bank import CURRICULUM, SECTIONS, load_bank, parse_bank
+from coursepack.quiz.bank import load_bank, parse_bank
 from coursepack.quiz.draw import Drawn, draw
 from coursepack.quiz.export import to_gift
 from coursepack.quiz.grading import reference_answers
@@ -23,7 +23,7 @@ from coursepack.quiz.publish import student_copy
 
 @pytest.fixture(scope="module")
 def banks(course):
-    return {kind: load_bank(config.bank) for kind, config in course.quizzes.items()}
+    return {kind: load_bank(config.bank, config) for kind, config in course.quizzes.items()}
 
 
 def cli(*args, **kwargs):
@@ -38,17 +38,17 @@ def test_banks_validate(course):
     assert "All quiz banks are valid" in proc.stdout
 
 
-def test_banks_are_large_bilingual_and_cover_the_lesson(banks):
+def test_banks_are_large_bilingual_and_cover_the_lesson(banks, course):
     sections = set()
     for kind, bank in banks.items():
         assert len(bank.questions) >= 16
-        assert {q.curriculum for q in bank.questions} >= set(CURRICULUM[kind])
+        assert {q.curriculum for q in bank.questions} >= set(course.quiz(kind).curriculum)
         assert {q.type for q in bank.questions} == {"single", "multiple", "truefalse", "numeric"}
         for q in bank.questions:
             assert q.prompt["en"].strip() and q.prompt["zh"].strip() and q.explanation["zh"].strip()
             assert re.search(r"[\u4e00-\u9fff]", q.prompt["zh"]), f"{q.id}: the zh prompt has no Chinese"
             sections.add(q.section)
-    assert sections == set(SECTIONS)
+    assert sections == set(course.lesson.sections)
 
 
 def bank_text(**changes) -> dict:
@@ -69,20 +69,32 @@ def bank_text(**changes) -> dict:
     (dict(type="multiple", answer=[0, 1]), r"every option is correct"),
     (dict(curriculum="bert-layers"), r"curriculum = 'bert-layers'"),
 ])
-def test_bank_mistakes_name_file_question_and_fix(tmp_path, changes, message):
+def test_bank_mistakes_name_file_question_and_fix(tmp_path, course, changes, message):
     path = tmp_path / "pre.toml"
     with pytest.raises(CourseError, match=message) as info:
-        parse_bank(bank_text(**changes), path)
+        parse_bank(bank_text(**changes), path, course.quiz("pre"))
     text = str(info.value)
     assert str(path) in text and "question 'pre-x'" in text and "Fix:" in text
 
 
-def test_duplicate_question_ids_are_refused(tmp_path):
+def test_duplicate_question_ids_are_refused(tmp_path, course):
     raw = bank_text()
     raw["questions"].append(dict(raw["questions"][0]))
     with pytest.raises(CourseError, match="duplicate id"):
-        parse_bank(raw, tmp_path / "pre.toml")
+        parse_bank(raw, tmp_path / "pre.toml", course.quiz("pre"))
 
+
+
+def test_a_bank_agrees_with_its_quiz_in_course_toml(tmp_path, course):
+    """The quiz's id and kind are course data (course.toml's [quizzes.*]); a bank that says
+    otherwise is refused with the fix."""
+    raw = bank_text()
+    raw["quiz"]["id"] = 218
+    with pytest.raises(CourseError, match=r"id = 218, but course.toml's \[quizzes.pre\] gives this quiz the id "
+                                          r"118.*Fix: set id = 118"):
+        parse_bank(raw, tmp_path / "pre.toml", course.quiz("pre"))
+    with pytest.raises(CourseError, match=r"kind = 'pre', but course.toml names this bank in \[quizzes.post\]"):
+        parse_bank(bank_text(), tmp_path / "pre.toml", course.quiz("post"))
 
 # -- draws and keys -------------------------------------------------------------------
 
@@ -103,12 +115,12 @@ def test_draw_is_per_student_and_stable(banks, course):
     assert [(d.question.id, d.order) for d in first] == [(d.question.id, d.order) for d in again]
     others = {tuple(d.question.id for d in draw(bank, f"student{i}", n)) for i in range(20)}
     assert len(others) > 15, "different students mostly get different sheets"
-    assert {d.question.curriculum for d in first} >= set(CURRICULUM["pre"])
+    assert {d.question.curriculum for d in first} >= set(course.quiz("pre").curriculum)
     orders = [d.order for d in first if d.question.type == "single"]
     assert any(o != tuple(range(len(o))) for o in orders), "options are shuffled"
 
 
-def test_student_copy_checks_answers_without_a_readable_key(banks, tmp_path):
+def test_student_copy_checks_answers_without_a_readable_key(banks, course, tmp_path):
     bank = banks["pre"]
     text = student_copy(bank, feedback=True)
     data = json.loads(text)
@@ -118,7 +130,7 @@ def test_student_copy_checks_answers_without_a_readable_key(banks, tmp_path):
             assert q.explanation[lang] not in text
     path = tmp_path / "pre.json"
     path.write_text(text)
-    copy = load_bank(path)
+    copy = load_bank(path, course.quiz("pre"))
     for q, c in zip(bank.questions, copy.questions):
         assert is_correct(copy, c, q.answer)
         wrong = wrong_answer(q)
@@ -181,7 +193,7 @@ def test_post_quiz_all_correct_then_partial(course_copy, tmp_path):
     assert result.passed and result.score == pytest.approx(10)
 
     # Three wrong answers: the score is the points times the share of right answers.
-    bank = load_bank(course.quiz("post").bank)
+    bank = load_bank(course.quiz("post").bank, course.quiz("post"))
     wrong = dict(key["answers"])
     for qid in key["questions"][:3]:
         wrong[qid] = wrong_answer(bank.question(qid))
@@ -297,7 +309,7 @@ def test_questions_wrap_in_a_narrow_terminal_without_losing_words(banks, lang):
 def test_interactive_pre_quiz_feedback_quit_and_resume(course_copy, tmp_path):
     pexpect = pytest.importorskip("pexpect")
     course = load_course(course_copy)
-    bank = load_bank(course.quiz("pre").bank)
+    bank = load_bank(course.quiz("pre").bank, course.quiz("pre"))
     # The student's copy: hashed answers and sealed explanations.
     published = course_copy / "quizzes" / "pre.json"
     published.write_text(student_copy(bank, feedback=True))
@@ -362,4 +374,4 @@ def test_publish_writes_student_copies_without_answers(course, banks, tmp_path):
         data = json.loads(text)
         assert all("answer" not in q and "explanation" not in q for q in data["questions"])
         assert all(q.explanation[lang] not in text for q in bank.questions for lang in ("en", "zh"))
-        assert load_bank(tmp_path / f"{kind}.json").can_check == (kind == "pre")
+        assert load_bank(tmp_path / f"{kind}.json", course.quiz(kind)).can_check == (kind == "pre")

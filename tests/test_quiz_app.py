@@ -23,7 +23,8 @@ import pytest
 
 from coursepack.errors import CourseError
 from coursepack.quiz.appdir import install
-from coursepack.quiz.bank import CURRICULUM, LANGS, load_bank, parse_bank
+from coursepack.course.config import load_course
+from coursepack.quiz.bank import LANGS, load_bank, parse_bank
 from coursepack.quiz.export import to_gift
 from coursepack.quiz.oneclick import OPTION_WIDTH, PROMPT_WIDTH, width
 from coursepack.quiz.quizapp import to_quiz_app
@@ -31,15 +32,21 @@ from coursepack.quiz.subscripts import to_unicode
 
 MINI_APP = Path(__file__).parent / "data" / "quiz-app-mini"
 COUNTS = [3, None]   # the default, and --questions all
+COURSE = load_course(Path(__file__).resolve().parents[1] / "course.toml")
+LESSON = COURSE.lesson.number
 
 
 @pytest.fixture(scope="module")
 def banks(course):
-    return {kind: load_bank(config.bank) for kind, config in course.quizzes.items()}
+    return {kind: load_bank(config.bank, config) for kind, config in course.quizzes.items()}
+
+
+def lesson_file(banks, lang, questions=3) -> str:
+    return to_quiz_app(list(banks.values()), lang, questions, title=COURSE.lesson.quiz_app_title[lang])
 
 
 def export(banks, lang, questions=3) -> list:
-    return json.loads(to_quiz_app(list(banks.values()), lang, questions))
+    return json.loads(lesson_file(banks, lang, questions))
 
 
 def cli(*args):
@@ -105,7 +112,7 @@ def test_the_default_is_three_single_clicks_covering_the_curriculum_ideas(banks,
         kind = "pre" if quiz["id"] == 118 else "post"
         chosen = [_source(banks[kind].questions, item, "en") for item in quiz["quiz"]]
         assert len(chosen) == 3
-        assert {q.curriculum for q in chosen} == set(CURRICULUM[kind])
+        assert {q.curriculum for q in chosen} == set(course.quiz(kind).curriculum)
         assert len({q.section for q in chosen}) == 3, "three questions, three parts of the lesson"
         assert {q.type for q in chosen} <= {"single", "truefalse"}, "single clicks by nature"
 
@@ -316,8 +323,8 @@ def test_app_dir_adds_the_lesson_where_a_language_lacks_it(app, banks):
     (translations / "zh").mkdir()
     (translations / "zh/index.js").write_text("import zh17 from './lesson-17.json';\nconst quiz = {\n  0: zh17[0],\n};\n"
                                               "export default quiz;\n")
-    lessons = {lang: to_quiz_app(list(banks.values()), lang) for lang in LANGS}
-    install(translations, lessons)  # the translations folder itself works too
+    lessons = {lang: lesson_file(banks, lang) for lang in LANGS}
+    install(translations, lessons, LESSON)  # the translations folder itself works too
     en = (translations / "en/index.js").read_bytes()
     assert en == (b'import x17 from "./lesson-17.json";\r\nimport en18 from \'./lesson-18.json\';\r\n'
                   b'const quiz = { 0 : x17[0], 1: en18[0] };\r\nexport default quiz;\r\n'), "CRLF kept"
@@ -325,18 +332,18 @@ def test_app_dir_adds_the_lesson_where_a_language_lacks_it(app, banks):
     assert zh == ("import zh17 from './lesson-17.json';\nimport zh18 from './lesson-18.json';\n"
                   "const quiz = {\n  0: zh17[0],\n  1: zh18[0]\n};\nexport default quiz;\n")
     snapshot = _snapshot(app)
-    assert install(app, lessons) == [] and _snapshot(app) == snapshot
+    assert install(app, lessons, LESSON) == [] and _snapshot(app) == snapshot
 
 
 def test_app_dir_leaves_an_unknown_checkout_untouched_and_says_why(app, banks, tmp_path):
-    lessons = {lang: to_quiz_app(list(banks.values()), lang) for lang in LANGS}
+    lessons = {lang: lesson_file(banks, lang) for lang in LANGS}
     with pytest.raises(CourseError, match=r"not a checkout of the curriculum's quiz app.*Fix: pass the app's folder"):
-        install(tmp_path / "elsewhere", lessons)
+        install(tmp_path / "elsewhere", lessons, LESSON)
     vue = app / "src/App.vue"
     vue.write_text(vue.read_text().replace('v-model="locale"', 'v-model="language"'))
     before = _snapshot(app)
     with pytest.raises(CourseError, match=r"App.vue: has no language select.*Fix: add <option>en</option>"):
-        install(app, lessons)
+        install(app, lessons, LESSON)
     assert _snapshot(app) == before, "nothing is written when one file cannot be wired"
 
 
@@ -359,7 +366,7 @@ def _bank(question: dict) -> dict:
 def test_app_table_mistakes_name_file_question_and_fix(tmp_path, changes, message):
     path = tmp_path / "pre.toml"
     with pytest.raises(CourseError, match=message) as info:
-        parse_bank(_bank(changes), path)
+        parse_bank(_bank(changes), path, COURSE.quiz("pre"))
     assert str(path) in str(info.value) and "question 'pre-x' app" in str(info.value) and "Fix:" in str(info.value)
 
 
@@ -377,9 +384,9 @@ def test_questions_the_app_cannot_show_are_errors(tmp_path, question, message):
     raw = _bank(question)
     if raw["questions"][0]["options"] is None:
         del raw["questions"][0]["options"]
-    bank = parse_bank(raw, tmp_path / "pre.toml")
+    bank = parse_bank(raw, tmp_path / "pre.toml", COURSE.quiz("pre"))
     with pytest.raises(CourseError, match=message):
-        to_quiz_app([bank], "en", None)
+        to_quiz_app([bank], "en", None, title="T")
 
 
 def test_gift_ignores_the_app_wording(banks):
@@ -397,3 +404,31 @@ def test_students_copies_leave_the_app_table_out(banks):
         for q in bank.questions:  # keep names a correct option of a multiple-answer question
             if q.app and q.app.prompt:
                 assert q.app.prompt["en"] not in text
+
+
+def test_another_lesson_needs_only_course_data(course_copy, app):
+    """The lesson's number, its quizzes' ids, its sections and the app's title are course
+    data: changed in course.toml (and the banks, which must agree), the export follows."""
+    path = course_copy / "course.toml"
+    text = path.read_text()
+    for old, new in [("number = 18 ", "number = 19 "), ("id = 118 ", "id = 119 "), ("id = 218\n", "id = 219\n"),
+                     ('en = "Attention mechanisms and Transformers: quizzes"', 'en = "Another lesson: quizzes"'),
+                     ('variants = "', 'beyond-bert = "')]:
+        assert old in text
+        text = text.replace(old, new, 1)
+    path.write_text(text)
+    for kind, old, new in (("pre", 118, 119), ("post", 218, 219)):
+        bank = course_copy / "quizzes" / f"{kind}.toml"
+        bank.write_text(bank.read_text().replace(f"id = {old}\n", f"id = {new}\n", 1)
+                        .replace('section = "variants"', 'section = "beyond-bert"'))
+    proc = cli("--course", str(path), "quiz", "validate")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = cli("--course", str(path), "quiz", "export", "--format", "quiz-app", "--app-dir", str(app))
+    assert proc.returncode == 0, proc.stderr
+    translations = app / "src" / "assets" / "translations"
+    for lang in LANGS:
+        (top,) = json.loads((translations / lang / "lesson-19.json").read_text())
+        assert [quiz["id"] for quiz in top["quizzes"]] == [119, 219]
+    assert top["title"] == COURSE.lesson.quiz_app_title["zh"]
+    assert json.loads((translations / "en" / "lesson-19.json").read_text())[0]["title"] == "Another lesson: quizzes"
+    assert "import zh19 from './lesson-19.json';" in (translations / "zh" / "index.js").read_text()

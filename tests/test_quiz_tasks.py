@@ -25,22 +25,22 @@ def one_question(**changes) -> dict:
     return {"quiz": {"id": 218, "kind": "post", "title": {"en": "T", "zh": "标题"}}, "questions": [question]}
 
 
-def test_tasks_are_parsed_and_optional(tmp_path):
-    bank = parse_bank(one_question(tasks=["sdpa", "multihead"]), tmp_path / "post.toml")
+def test_tasks_are_parsed_and_optional(tmp_path, course):
+    bank = parse_bank(one_question(tasks=["sdpa", "multihead"]), tmp_path / "post.toml", course.quiz("post"))
     assert bank.questions[0].tasks == ("sdpa", "multihead")
-    assert parse_bank(one_question(), tmp_path / "post.toml").questions[0].tasks == ()
+    assert parse_bank(one_question(), tmp_path / "post.toml", course.quiz("post")).questions[0].tasks == ()
 
 
 @pytest.mark.parametrize("value", ["sdpa", ["sdpa", "sdpa"], [""], [3]])
-def test_malformed_tasks_are_refused(tmp_path, value):
+def test_malformed_tasks_are_refused(tmp_path, course, value):
     with pytest.raises(CourseError, match=r"post\.toml: question 'post-x': tasks = .* must be a list of distinct"):
-        parse_bank(one_question(tasks=value), tmp_path / "post.toml")
+        parse_bank(one_question(tasks=value), tmp_path / "post.toml", course.quiz("post"))
 
 
 def test_unknown_task_names_the_bank_the_question_and_the_known_ids(tmp_path, course):
     ids = [t.id for t in course.tasks]
     with pytest.raises(CourseError) as err:
-        parse_bank(one_question(tasks=["sdpa", "spda"]), tmp_path / "post.toml", task_ids=ids)
+        parse_bank(one_question(tasks=["sdpa", "spda"]), tmp_path / "post.toml", course.quiz("post"), task_ids=ids)
     message = str(err.value)
     assert f"{tmp_path / 'post.toml'}: question 'post-x': tasks names 'spda'" in message
     assert ", ".join(ids) in message
@@ -67,7 +67,7 @@ def test_a_bank_naming_an_unknown_task_stops_where_the_course_loads_it(course_co
     assert 'tasks = ["mask_tokens"]' in text
     bank.write_text(text.replace('tasks = ["mask_tokens"]', 'tasks = ["masking"]'), encoding="utf-8")
     course = load_course(course_copy / "course.toml")
-    load_bank(bank)  # alone, the bank cannot know the course's ids
+    load_bank(bank, course.quiz("post"))  # alone, the bank cannot know the course's ids
     with pytest.raises(CourseError, match="tasks names 'masking', which is not a task of course.toml"):
         reference_answers(course, "post")  # what `course build` records
     proc = subprocess.run([sys.executable, "-m", "coursepack.cli", "--course", str(course.path), "quiz", "validate"],

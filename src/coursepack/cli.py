@@ -700,12 +700,13 @@ def export_quiz(ctx, fmt, lang, out, questions, app_dir):
     if fmt == "quiz-app":
         count = parse_questions(questions)
         if app_dir:
-            changed = install(app_dir, {lang: to_quiz_app(banks, lang, count) for lang in LANGS})
+            changed = install(app_dir, {lang: to_quiz_app(banks, lang, count, title=course.lesson.quiz_app_title[lang])
+                                         for lang in LANGS}, lesson=course.lesson.number)
             for path in changed:
                 click.echo(f"wrote {path}", err=True)
             click.echo(f"{app_dir}: {len(changed)} file(s) changed" if changed else f"{app_dir}: up to date", err=True)
             return
-        text = to_quiz_app(banks, lang, count)
+        text = to_quiz_app(banks, lang, count, title=course.lesson.quiz_app_title[lang])
     else:
         text = to_gift(banks, lang)
     if out:

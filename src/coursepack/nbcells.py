@@ -343,7 +343,8 @@ def notebook_json(course: Course, framework: str, root: Path, *, for_nbgrader: b
     nbgrader's cell metadata and the hidden-tests regions. Otherwise a plain notebook for
     the student release (``root`` = the stubs), public checks only."""
     ideas = "\n".join(f"* **{t.title}** (`{t.id}`, {t.points:g} points): {t.idea}" for t in course.tasks)
-    cells = [_markdown(render("notebook/intro.md", title=course.title, track=TRACK_NAMES[framework], ideas=ideas)),
+    cells = [_markdown(render("notebook/intro.md", title=course.title, track=TRACK_NAMES[framework],
+                                    summary=course.lesson.summary, ideas=ideas)),
              _code(render("notebook/setup-cell.py").removesuffix("\n"), "setup", "given", for_nbgrader)]
     for cell in notebook_cells(course, framework, root):
         if cell.kind == "markdown":

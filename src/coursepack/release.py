@@ -66,7 +66,7 @@ def make_release(course: Course, out: Path) -> tuple[Path, Path]:
     _write_notebooks(course, out / "notebooks")
     (out / "quizzes").mkdir()
     for kind, config in course.quizzes.items():
-        bank = load_bank(config.bank)
+        bank = load_bank(config.bank, config)
         write_atomic(out / f"quizzes/{kind}.json", student_copy(bank, feedback=config.feedback == "immediate"))
     write_atomic(out / "course.toml", release_course_toml(course))
     write_atomic(out / "README.md", student_readme(course))
@@ -124,7 +124,7 @@ def _secrets(course: Course) -> list[tuple[str, str]]:
         for name in re.findall(r"^def (test_\w+)", path.read_text(encoding="utf-8"), re.M):
             found.append((f"the hidden test name {name}", name))
     for kind, config in course.quizzes.items():
-        bank = load_bank(config.bank)
+        bank = load_bank(config.bank, config)
         for q in bank.questions:
             for lang, text in (q.explanation or {}).items():
                 found.append((f"the explanation of {q.id} ({lang})", text))

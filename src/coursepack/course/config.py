@@ -27,9 +27,11 @@ _TASK_KEYS = {
     "id", "title", "idea", "points", "time_limit", "files", "symbols",
     "public_tests", "hidden_tests",
 }
-_TOP_KEYS = {"course", "limits", "tasks", "quizzes", "nbgrader"}
+_TOP_KEYS = {"course", "limits", "tasks", "quizzes", "nbgrader", "lesson"}
 _NBGRADER_KEYS = {"assignment", "duedate", "cell_timeout"}
-_QUIZ_KEYS = {"bank", "draw", "feedback", "points"}
+_QUIZ_KEYS = {"bank", "id", "draw", "feedback", "points", "curriculum"}
+_LESSON_KEYS = {"number", "summary", "sections", "quiz_app_title"}
+LANGS = ("en", "zh")
 QUIZ_KINDS = ("pre", "post")
 
 
@@ -61,6 +63,19 @@ class QuizConfig:
     draw: int           # questions each student gets
     feedback: str       # immediate (pre-lecture) | deferred (graded later)
     points: float
+    id: int = 0                            # the curriculum's quiz id; the bank's [quiz] id must agree
+    curriculum: tuple[str, ...] = ()       # ideas every draw (and the quiz app) covers, one question each
+    sections: tuple[str, ...] = ()         # the lesson's sections ([lesson.sections]) its questions test
+
+
+@dataclass(frozen=True)
+class LessonConfig:
+    """``[lesson]``: the lesson this course teaches, as the curriculum numbers and outlines it."""
+
+    summary: str                                               # what the lesson builds (the notebooks' intro)
+    number: int | None = None                                  # the curriculum's lesson number (quiz app file)
+    sections: dict[str, str] = field(default_factory=dict)     # id -> what it teaches, in the lesson's order
+    quiz_app_title: dict[str, str] = field(default_factory=dict)  # lang -> the quiz app's title of the lesson
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,7 @@ class Course:
     tasks: tuple[Task, ...] = field(default_factory=tuple)
     quizzes: dict[str, QuizConfig] = field(default_factory=dict)
     nbgrader: NbgraderConfig | None = None
+    lesson: LessonConfig | None = None
 
     @property
     def root(self) -> Path:
@@ -266,11 +282,13 @@ def _parse(raw: dict, path: Path) -> Course:
             **tests,
         ))
 
-    quizzes = _parse_quizzes(raw.get("quizzes", {}), root, path)
+    lesson = _parse_lesson(raw.get("lesson"), bool(raw.get("quizzes")), path)
+    quizzes = _parse_quizzes(raw.get("quizzes", {}), root, path, lesson)
     course_id = _get(course, "id", str, "[course]", path)
     return Course(
         path=path,
         quizzes=quizzes,
+        lesson=lesson,
         nbgrader=_parse_nbgrader(raw.get("nbgrader", {}), course_id, path),
         id=course_id,
         title=_get(course, "title", str, "[course]", path),
@@ -287,7 +305,46 @@ def _parse(raw: dict, path: Path) -> Course:
     )
 
 
-def _parse_quizzes(raw, root: Path, path: Path) -> dict[str, QuizConfig]:
+def _parse_lesson(raw, has_quizzes: bool, path: Path) -> LessonConfig:
+    if raw is None:
+        raise CourseError("missing the [lesson] table", path=path,
+                          fix='add [lesson] with summary = "..." (what the lesson builds, for the notebooks\' '
+                              "introduction)" + (", number, quiz_app_title and [lesson.sections] for the quizzes"
+                                                 if has_quizzes else ""))
+    if not isinstance(raw, dict):
+        raise CourseError("[lesson] must be a table", path=path, fix='write [lesson] then summary = "..."')
+    _no_unknown(raw, _LESSON_KEYS, "[lesson]", path)
+    summary = _get(raw, "summary", str, "[lesson]", path)
+    if not summary.strip():
+        raise CourseError("[lesson] summary is empty", path=path,
+                          fix="say in a few sentences what the lesson builds; the notebooks open with it")
+    number = raw.get("number")
+    if number is not None and (isinstance(number, bool) or not isinstance(number, int) or number < 1):
+        raise CourseError(f"[lesson] number = {number!r} must be a positive whole number", path=path,
+                          fix="use the curriculum's number of the lesson, e.g. number = 18")
+    sections = raw.get("sections", {})
+    if not isinstance(sections, dict) or not all(isinstance(v, str) and v.strip() for v in sections.values()):
+        raise CourseError("[lesson.sections] must map each section id to what it teaches", path=path,
+                          fix='write [lesson.sections] then one line per section: attention = "What it teaches"')
+    title = raw.get("quiz_app_title", {})
+    if not isinstance(title, dict) or (title and set(title) != set(LANGS)) \
+            or not all(isinstance(v, str) and v.strip() for v in title.values()):
+        raise CourseError(f"[lesson] quiz_app_title = {title!r} needs a title in each of {', '.join(LANGS)}",
+                          path=path, fix='write quiz_app_title = { en = "...", zh = "..." }')
+    if has_quizzes:
+        for key, value in (("number", number), ("sections", sections), ("quiz_app_title", title)):
+            if not value:
+                raise CourseError(f"[lesson] has no {key}, which the quizzes need", path=path,
+                                  fix={"number": "add number = N (the curriculum's lesson number; the quiz app's "
+                                                 "file is lesson-N.json)",
+                                       "sections": "add [lesson.sections] with one line per section of the lesson: "
+                                                   'id = "what it teaches"; every question names one',
+                                       "quiz_app_title": 'add quiz_app_title = { en = "...", zh = "..." } (the quiz '
+                                                         "app's title of the lesson)"}[key])
+    return LessonConfig(summary=summary, number=number, sections=dict(sections), quiz_app_title=dict(title))
+
+
+def _parse_quizzes(raw, root: Path, path: Path, lesson: LessonConfig) -> dict[str, QuizConfig]:
     if not isinstance(raw, dict):
         raise CourseError("[quizzes] must be a table", path=path, fix="use [quizzes.pre] and [quizzes.post]")
     quizzes = {}
@@ -308,8 +365,20 @@ def _parse_quizzes(raw, root: Path, path: Path) -> dict[str, QuizConfig]:
         if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
             raise CourseError(f"{where} points = {points!r} must be a number >= 0", path=path,
                               fix="use 0 for an ungraded quiz")
+        quiz_id = _get(table, "id", int, where, path)
+        if quiz_id < 1:
+            raise CourseError(f"{where} id = {quiz_id} must be positive", path=path,
+                              fix="use the curriculum's id of this quiz (its quiz app routes by it)")
+        for other in quizzes.values():
+            if other.id == quiz_id:
+                raise CourseError(f"{where} id = {quiz_id} is also [quizzes.{other.kind}]'s id", path=path,
+                                  fix="give every quiz its own id")
+        curriculum = tuple(_plain_strings(table.get("curriculum", []), f"{where} curriculum", path))
+        if len(set(curriculum)) != len(curriculum):
+            raise CourseError(f"{where} curriculum lists an idea twice", path=path, fix="list each idea once")
         quizzes[kind] = QuizConfig(kind=kind, bank=root / _get(table, "bank", str, where, path), draw=draw,
-                                   feedback=feedback, points=points)
+                                   feedback=feedback, points=points, id=quiz_id, curriculum=curriculum,
+                                   sections=tuple(lesson.sections))
     return quizzes
 
 
@@ -332,6 +401,13 @@ def _parse_nbgrader(raw, course_id: str, path: Path) -> NbgraderConfig:
                               fix='write it like duedate = "2026-12-18 23:59:00 UTC"')
     timeout = _positive(raw.get("cell_timeout", 300), "[nbgrader] cell_timeout", path)
     return NbgraderConfig(assignment=assignment, duedate=duedate, cell_timeout=int(timeout))
+
+
+def _plain_strings(values, what: str, path: Path) -> list:
+    if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+        raise CourseError(f"{what} must be a list of non-empty strings (got {values!r})", path=path,
+                          fix='write it like ["a", "b"]')
+    return values
 
 
 def _strings(values, what: str, path: Path) -> list:

@@ -1,15 +1,16 @@
 """Put our lesson file into a checkout of the curriculum's quiz app, in every language.
 
 The app (``etc/quiz-app`` of the curriculum's repository) finds its quizzes through
-three hand-written files, and knows a language only when all three name it::
+three hand-written files, and knows a language only when all three name it (here for
+lesson 18)::
 
     src/assets/translations/index.js       import zhQuizzes from './zh';  messages = { ..., zh: zhQuizzes }
     src/assets/translations/zh/index.js    import zh18 from './lesson-18.json';  quiz = { 0: zh18[0] }
     src/App.vue                            <select v-model="locale"> ... <option>zh</option>
 
-:func:`install` writes ``<lang>/lesson-18.json`` for each language and adds to those
-files exactly the lines a language or a lesson is still missing, in the style of the
-entries already there. It is idempotent (a second run finds nothing to add and writes
+:func:`install` writes ``<lang>/lesson-N.json`` for each language (N: course.toml's
+``[lesson] number``) and adds to those files exactly the lines a language or a lesson
+is still missing, in the style of the entries already there. It is idempotent (a second run finds nothing to add and writes
 nothing) and touches no other file. It plans every change before writing any, so a
 checkout it does not recognise is left as it was, with an error saying what to add by
 hand.
@@ -24,14 +25,14 @@ from coursepack.errors import CourseError
 from coursepack.fileio import write_atomic
 from coursepack.templating import render
 
-LESSON = 18
 LANGUAGE_NAMES = {"en": "englishQuizzes", "zh": "chineseQuizzes"}
 _IMPORT = re.compile(r"^import\s+(\w+)\s+from\s+['\"]([^'\"]+)['\"];?[ \t]*$", re.M)
 
 
-def install(app_dir: Path, lessons: dict[str, str], lesson: int = LESSON) -> list[Path]:
+def install(app_dir: Path, lessons: dict[str, str], lesson: int) -> list[Path]:
     """Write ``lessons`` (language -> lesson JSON text) into the app at ``app_dir`` (the
-    app's folder, or its ``src/assets/translations``); return the files that changed."""
+    app's folder, or its ``src/assets/translations``) as lesson number ``lesson``; return
+    the files that changed."""
     translations = _translations(Path(app_dir))
     app_vue = translations.parents[1] / "App.vue"
     plan: dict[Path, str] = {}

@@ -5,8 +5,10 @@ The curriculum's quiz app as shipped shows 3 questions per quiz (its ``Quiz.vue`
 number N of each bank's questions, chosen once for everyone:
 
 1. one question for each of the curriculum's ideas of that quiz (the ideas its own
-   three questions test), each from a lesson section not yet covered where possible;
-2. then one question from each lesson section not covered yet, in the lesson's order;
+   three questions test: ``curriculum`` of the quiz in course.toml), each from a lesson
+   section not yet covered where possible;
+2. then one question from each lesson section not covered yet, in the lesson's order
+   (``[lesson.sections]`` of course.toml);
 3. then the remaining questions, in the bank's order.
 
 Within each step, questions that are single clicks by nature come first (single
@@ -17,7 +19,7 @@ follows the lesson.
 
 from __future__ import annotations
 
-from coursepack.quiz.bank import CURRICULUM, SECTIONS, Bank, Question
+from coursepack.quiz.bank import Bank, Question
 
 NATURE = {"single": 0, "truefalse": 1, "numeric": 2, "multiple": 3}
 
@@ -35,11 +37,11 @@ def select(bank: Bank, count: int | None) -> list[Question]:
         fresh.sort(key=lambda q: (q.section in covered, NATURE[q.type], order[q.id]))
         return fresh[0] if fresh else None
 
-    for idea in CURRICULUM[bank.kind]:
+    for idea in bank.curriculum:
         pick = best([q for q in bank.questions if q.curriculum == idea])
         if pick and len(chosen) < count:
             chosen.append(pick)
-    for section in SECTIONS:
+    for section in bank.sections:
         if section not in {q.section for q in chosen} and len(chosen) < count:
             pick = best([q for q in bank.questions if q.section == section])
             if pick:

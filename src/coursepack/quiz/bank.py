@@ -1,18 +1,20 @@
 """Quiz banks: load and validate the TOML files in ``quizzes/``.
 
-A bank is one quiz (pre-lecture 118 or post-lecture 218) with a pool of questions in
-English and Chinese::
+A bank is one quiz (the pre- or post-lecture one) with a pool of questions in English
+and Chinese. What it must agree with is course data, in ``course.toml``: the quiz's
+``[quizzes.<kind>]`` table (its id, its curriculum ideas) and the lesson's sections
+(``[lesson.sections]``)::
 
     [quiz]
-    id = 118
+    id = 118                             # = id of course.toml's [quizzes.pre]
     kind = "pre"                         # pre | post
     title = { en = "...", zh = "..." }
 
     [[questions]]
     id = "pre-attention-weighting"       # stable and unique in the bank
     type = "single"                      # single | multiple | truefalse | numeric
-    section = "attention"                # the lesson section it tests (SECTIONS)
-    curriculum = "weighting"             # optional: the curriculum idea it covers
+    section = "attention"                # the lesson section it tests ([lesson.sections])
+    curriculum = "weighting"             # optional: the curriculum idea it covers ([quizzes.pre] curriculum)
     tasks = ["additive"]                 # optional: ids of the course.toml tasks it tests
     prompt = { en = "...", zh = "..." }
     options = { en = ["..."], zh = ["..."] }   # single and multiple only
@@ -27,6 +29,9 @@ A student's copy of a bank has no ``answer``: it carries ``answer_hash`` and the
 
 A bank alone cannot know the course's task ids; :func:`course_bank` loads a quiz's bank
 together with its ``course.toml`` and refuses a question naming a task the course lacks.
+
+A bank alone cannot know the course's task ids; :func:`course_bank` loads a quiz's bank
+together with its ``course.toml`` and refuses a question naming a task the course lacks.
 """
 
 from __future__ import annotations
@@ -37,28 +42,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from coursepack.course.config import QuizConfig
 from coursepack.errors import CourseError
 from coursepack.quiz.appform import AppForm, parse_app
 
 LANGS = ("en", "zh")
 TYPES = ("single", "multiple", "truefalse", "numeric")
-KINDS = {"pre": 118, "post": 218}
-SECTIONS = {
-    "seq2seq-bottleneck": "A single encoder state forgets the start of long sentences",
-    "attention": "Attention weighs each input state's influence on each output (alignment matrix)",
-    "rnn-parallelism": "Why RNNs are hard to parallelise",
-    "positional-encoding": "Position: implicit in an RNN, explicit in a transformer; learned vs sinusoidal",
-    "self-attention": "Self-attention and what it captures",
-    "multi-head": "Multi-head attention and why several heads",
-    "encoder-decoder-attention": "The places attention is used in a transformer",
-    "scaled-dot-product": "Scaled dot-product attention: the sqrt(d_k) scale, masking",
-    "bert": "BERT: the name, sizes, masked-word pretraining, fine-tuning as transfer learning",
-    "variants": "Variants: DistilBERT, BigBird, GPT",
-}
-CURRICULUM = {
-    "pre": ("weighting", "bert-acronym", "relative-position"),
-    "post": ("positional-embedding-combines", "multi-head-purpose", "attention-two-places"),
-}
+KINDS = ("pre", "post")
 _QUIZ_KEYS = {"id", "kind", "title", "salt"}
 _QUESTION_KEYS = {"id", "type", "section", "curriculum", "tasks", "prompt", "options", "answer", "answer_hash",
                   "tolerance", "explanation", "explanation_sealed", "app"}
@@ -93,6 +83,8 @@ class Bank:
     title: dict[str, str]
     questions: tuple[Question, ...]
     salt: str | None = None
+    curriculum: tuple[str, ...] = ()   # the quiz's curriculum ideas (course.toml), each covered by a draw
+    sections: tuple[str, ...] = ()     # the lesson's sections (course.toml), in the lesson's order
 
     @property
     def has_answers(self) -> bool:
@@ -111,15 +103,18 @@ class Bank:
 
 
 def course_bank(course, kind: str) -> Bank:
-    """The bank of the course's ``kind`` quiz, its questions' ``tasks`` checked against the
-    task ids of ``course.toml`` (a :class:`~coursepack.course.config.Course`)."""
-    return load_bank(course.quiz(kind).bank, task_ids=[t.id for t in course.tasks])
+    """The bank of the course's ``kind`` quiz, checked against its ``[quizzes.<kind>]``
+    table and its questions' ``tasks`` against the task ids of ``course.toml`` (a
+    :class:`~coursepack.course.config.Course`)."""
+    config = course.quiz(kind)
+    return load_bank(config.bank, config, task_ids=[t.id for t in course.tasks])
 
 
-def load_bank(path: Path, task_ids: Iterable[str] | None = None) -> Bank:
-    """Read and validate a bank (TOML, or the JSON of a student copy); raise
-    :class:`CourseError` naming the file, the question and the fix. With ``task_ids``
-    (the course's), every task a question names must be one of them."""
+def load_bank(path: Path, quiz: QuizConfig, task_ids: Iterable[str] | None = None) -> Bank:
+    """Read and validate a bank (TOML, or the JSON of a student copy) against ``quiz``,
+    its table in course.toml; raise :class:`CourseError` naming the file, the question
+    and the fix. With ``task_ids`` (the course's), every task a question names must be
+    one of them."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -129,10 +124,10 @@ def load_bank(path: Path, task_ids: Iterable[str] | None = None) -> Bank:
     except (tomllib.TOMLDecodeError, ValueError) as exc:
         raise CourseError(f"is not a valid bank file ({exc})", path=path,
                           fix="correct the syntax at the line shown") from None
-    return parse_bank(raw, path, task_ids)
+    return parse_bank(raw, path, quiz, task_ids)
 
 
-def parse_bank(raw: dict, path: Path, task_ids: Iterable[str] | None = None) -> Bank:
+def parse_bank(raw: dict, path: Path, quiz_config: QuizConfig, task_ids: Iterable[str] | None = None) -> Bank:
     def fail(where: str, problem: str, fix: str):
         raise CourseError(f"{where}: {problem}", path=path, fix=fix)
 
@@ -147,9 +142,14 @@ def parse_bank(raw: dict, path: Path, task_ids: Iterable[str] | None = None) -> 
     kind = quiz.get("kind")
     if kind not in KINDS:
         fail("[quiz]", f"kind = {kind!r}", 'use kind = "pre" or "post"')
-    if quiz.get("id") != KINDS[kind]:
-        fail("[quiz]", f"id = {quiz.get('id')!r} but a {kind}-lecture quiz has id {KINDS[kind]}",
-             f"set id = {KINDS[kind]}")
+    table = f"[quizzes.{quiz_config.kind}]"
+    if kind != quiz_config.kind:
+        fail("[quiz]", f"kind = {kind!r}, but course.toml names this bank in {table}",
+             f'set kind = "{quiz_config.kind}", or name the bank in [quizzes.{kind}] of course.toml')
+    if quiz.get("id") != quiz_config.id:
+        fail("[quiz]", f"id = {quiz.get('id')!r}, but course.toml's {table} gives this quiz the id {quiz_config.id}",
+             f"set id = {quiz_config.id} (or correct id in {table} of course.toml)")
+    sections, curriculum_ideas = quiz_config.sections, quiz_config.curriculum
     title = _texts(quiz.get("title"), "[quiz] title", fail)
 
     items = raw.get("questions")
@@ -171,12 +171,14 @@ def parse_bank(raw: dict, path: Path, task_ids: Iterable[str] | None = None) -> 
         if qtype not in TYPES:
             fail(where, f"type = {qtype!r}", f"use one of {', '.join(TYPES)}")
         section = item.get("section")
-        if section not in SECTIONS:
-            fail(where, f"section = {section!r} is not a lesson section", f"use one of {', '.join(SECTIONS)}")
+        if section not in sections:
+            fail(where, f"section = {section!r} is not a lesson section",
+                 f"use one of {', '.join(sections)} (or add it to [lesson.sections] in course.toml)")
         curriculum = item.get("curriculum")
-        if curriculum is not None and curriculum not in CURRICULUM[kind]:
+        if curriculum is not None and curriculum not in curriculum_ideas:
             fail(where, f"curriculum = {curriculum!r} is not an idea of the {kind}-lecture quiz",
-                 f"use one of {', '.join(CURRICULUM[kind])} or remove it")
+                 f"use one of {', '.join(curriculum_ideas) or '(none listed)'} or remove it (the ideas are "
+                 f"curriculum in {table} of course.toml)")
         tasks = _tasks(item.get("tasks", []), task_ids, where, fail)
         prompt = _texts(item.get("prompt"), f"{where} prompt", fail)
         explanation = None
@@ -214,7 +216,8 @@ def parse_bank(raw: dict, path: Path, task_ids: Iterable[str] | None = None) -> 
     salt = quiz.get("salt")
     if any(q.answer_hash for q in questions) and not salt:
         fail("[quiz]", "answer hashes need the bank's salt", "rebuild the student copy with `course quiz publish`")
-    return Bank(path=path, id=quiz["id"], kind=kind, title=title, questions=tuple(questions), salt=salt)
+    return Bank(path=path, id=quiz["id"], kind=kind, title=title, questions=tuple(questions), salt=salt,
+                curriculum=curriculum_ideas, sections=sections)
 
 
 def _tasks(value, task_ids: Iterable[str] | None, where: str, fail) -> tuple[str, ...]:
@@ -259,4 +262,4 @@ def coverage_problems(bank: Bank) -> list[str]:
     """What a bank lacks: the curriculum ideas of its kind it leaves uncovered."""
     covered = {q.curriculum for q in bank.questions}
     return [f"{bank.path}: no question covers the curriculum idea {idea!r}"
-            for idea in CURRICULUM[bank.kind] if idea not in covered]
+            for idea in bank.curriculum if idea not in covered]

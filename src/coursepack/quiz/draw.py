@@ -12,7 +12,7 @@ import hashlib
 import random
 from dataclasses import dataclass
 
-from coursepack.quiz.bank import CURRICULUM, Bank, Question
+from coursepack.quiz.bank import Bank, Question
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ def draw(bank: Bank, student: str, count: int) -> list[Drawn]:
     pool = list(bank.questions)
     count = min(count, len(pool))
     chosen: list[Question] = []
-    for idea in CURRICULUM[bank.kind]:
+    for idea in bank.curriculum:
         candidates = [q for q in pool if q.curriculum == idea and q not in chosen]
         if candidates and len(chosen) < count:
             chosen.append(rng.choice(candidates))

@@ -49,7 +49,8 @@ class OneClick:
 
 
 def app_texts(lang: str) -> dict[str, str]:
-    """The app's own texts in ``lang`` (title, complete, error, true, false): a data file."""
+    """The app's own texts in ``lang`` (complete, error, true, false): a data file. (The
+    lesson's title in the app is course data: ``[lesson] quiz_app_title``.)"""
     data = tomllib.loads((resources.files("coursepack.quiz") / "data" / "quiz_app.toml").read_text("utf-8"))
     return data[lang]
 

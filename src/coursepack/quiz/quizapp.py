@@ -1,9 +1,10 @@
-"""The curriculum quiz app's lesson file, ``lesson-18.json``, from our two banks.
+"""The curriculum quiz app's lesson file, ``lesson-N.json``, from our two banks.
 
 The app (``etc/quiz-app`` in the curriculum's repository, a Vue site) imports one
 ``lesson-N.json`` per language folder and uses element ``[0]`` of its array: the app's
-texts and a list of quizzes, each routed by its ``id`` (118 before the lesson, 218
-after it)::
+texts and a list of quizzes, each routed by its ``id``. The lesson's number N, its
+title in the app and the quizzes' ids are course data (course.toml's ``[lesson]`` and
+``[quizzes.*]``; this lesson's quizzes are 118 before it and 218 after it)::
 
     [{"title": ..., "complete": ..., "error": ...,
       "quizzes": [{"id": 118, "title": ..., "quiz": [{"questionText": ...,
@@ -54,8 +55,9 @@ def parse_questions(value: str | int | None) -> int | None:
     return count
 
 
-def to_quiz_app(banks: list[Bank], lang: str, questions: int | None = DEFAULT_QUESTIONS) -> str:
-    """The lesson file's JSON text in ``lang``, ``questions`` per quiz (``None``: all)."""
+def to_quiz_app(banks: list[Bank], lang: str, questions: int | None = DEFAULT_QUESTIONS, *, title: str) -> str:
+    """The lesson file's JSON text in ``lang``, ``questions`` per quiz (``None``: all);
+    ``title`` is the lesson's title in the app (course.toml's ``[lesson] quiz_app_title``)."""
     for bank in banks:
         if questions is not None and questions > len(bank.questions):
             raise CourseError(f"quiz {bank.id} has {len(bank.questions)} questions, fewer than the "
@@ -66,7 +68,7 @@ def to_quiz_app(banks: list[Bank], lang: str, questions: int | None = DEFAULT_QU
     quizzes = [{"id": bank.id, "title": bank.title[lang],
                 "quiz": [_balanced(q, one_click(bank, q, lang), used).as_json() for q in select(bank, questions)]}
                for bank in sorted(banks, key=lambda b: b.id)]
-    data = [{"title": texts["title"], "complete": texts["complete"], "error": texts["error"], "quizzes": quizzes}]
+    data = [{"title": title, "complete": texts["complete"], "error": texts["error"], "quizzes": quizzes}]
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
