@@ -13,8 +13,7 @@ import pytest
 
 from coursepack.course.config import load_course
 from coursepack.grading.grader import grade
-from coursepack.grading.submission import make_submission
-from coursepack.release import make_release, scan_release
+from coursepack.release import make_release, make_submission, scan_release, student_readme
 
 
 @pytest.fixture(scope="module")
@@ -179,3 +178,12 @@ def test_submit_says_when_the_other_track_holds_the_work(course, release, tmp_pa
     assert "did you mean" not in notes
     todo = notes.split("(the stub is still there): ")[1].split(" note:")[0].split(", ")
     assert set(todo) == {t.id for t in course.tasks} - {"additive", "sdpa"}
+
+
+def test_the_student_readme_names_this_courses_folders_and_tasks(course):
+    """The README's examples come from course.toml (its tracks' folders, its first task),
+    so another lesson's release does not tell students about this one's tasks."""
+    text = student_readme(course)
+    assert "`assignments/course_torch/` (PyTorch) or `assignments/course_tf/` (TensorFlow/Keras):" in text
+    assert f"\n.venv/bin/course check {course.tasks[0].id}       # only one task\n" in text
+    assert "sdpa" not in text and "@@" not in text

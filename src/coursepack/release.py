@@ -33,7 +33,12 @@ PACKAGE_ROOT = Path(__file__).resolve().parent
 
 def student_readme(course: Course) -> str:
     """The release's README.md: what to edit and the commands a student runs."""
-    return render("release/README.md", title=course.title)
+    from coursepack.nbcells import TRACK_NAMES
+
+    tracks = " or ".join(f"`assignments/{folder}/` ({TRACK_NAMES[fw]})"
+                         for fw in course.frameworks for folder in sorted(course.package_dirs(fw)))
+    check_one = f".venv/bin/course check {course.tasks[0].id}"
+    return render("release/README.md", title=course.title, tracks=tracks, check_one_task=f"{check_one:<37} ")
 
 
 def make_release(course: Course, out: Path) -> tuple[Path, Path]:
