@@ -63,9 +63,9 @@ class QuizConfig:
     draw: int           # questions each student gets
     feedback: str       # immediate (pre-lecture) | deferred (graded later)
     points: float
-    id: int = 0                            # the curriculum's quiz id; the bank's [quiz] id must agree
-    curriculum: tuple[str, ...] = ()       # ideas every draw (and the quiz app) covers, one question each
-    sections: tuple[str, ...] = ()         # the lesson's sections ([lesson.sections]) its questions test
+    id: int                          # the curriculum's quiz id; the bank's [quiz] id must agree
+    curriculum: tuple[str, ...]      # ideas every draw (and the quiz app) covers, one question each
+    sections: tuple[str, ...]        # the lesson's sections ([lesson.sections]) its questions test
 
 
 @dataclass(frozen=True)

@@ -42,13 +42,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from coursepack.course.config import QUIZ_KINDS as KINDS
 from coursepack.course.config import QuizConfig
 from coursepack.errors import CourseError
 from coursepack.quiz.appform import AppForm, parse_app
 
 LANGS = ("en", "zh")
 TYPES = ("single", "multiple", "truefalse", "numeric")
-KINDS = ("pre", "post")
 _QUIZ_KEYS = {"id", "kind", "title", "salt"}
 _QUESTION_KEYS = {"id", "type", "section", "curriculum", "tasks", "prompt", "options", "answer", "answer_hash",
                   "tolerance", "explanation", "explanation_sealed", "app"}
