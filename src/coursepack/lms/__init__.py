@@ -1,4 +1,5 @@
-"""Grading in CI and into an LMS: who submitted, JUnit XML, rosters, gradebooks, CI templates.
+"""Grading in CI and into an LMS: who submitted, JUnit XML, rosters, gradebooks (the CI
+platforms' scripts and workflows are templates in :mod:`coursepack.templating`'s folder).
 
 Each module here does one thing and sits above the reports and the grading of one
 submission; the CLI and :mod:`coursepack.autograder` call into them.
