@@ -87,10 +87,11 @@ def score_in_kernel(task: str, framework: str) -> float:
     from IPython import get_ipython
 
     from coursepack.grading.grader import grade
-    from coursepack.nbcells import answer_symbols, write_track
-    from coursepack.notebook import answers_from_history, find_course, verdict_text
+    from coursepack.notebooks.cells import answer_symbols, write_track
+    from coursepack.notebooks.cells import answers_from_history
+    from coursepack.notebooks.check import notebook_course, verdict_text
 
-    course = find_course(hidden=True)
+    course = notebook_course(hidden=True)
     history = list(get_ipython().user_ns.get("In", []))
     answers = answers_from_history(answer_symbols(course, framework), history)
     if framework not in _WORKERS:
@@ -109,7 +110,7 @@ def make_plain_course(judged: Path, plain: Path, notebook: str) -> None:
     """Copy the nbgrader course ``judged`` to ``plain``, with in-kernel test cells."""
     import nbformat
 
-    from coursepack.nbcells import checks_requested
+    from coursepack.notebooks.cells import checks_requested
 
     shutil.copytree(judged, plain, ignore=shutil.ignore_patterns("gradebook.db", "release", "submitted",
                                                                     "autograded", "feedback"))

@@ -6,9 +6,8 @@ import ast
 
 import pytest
 
-from coursepack.nbcells import (answer_symbols, assemble_module, checks_requested, definitions_only, module_order,
-                                notebook_cells, split_module)
-from coursepack.notebook import answers_from_history
+from coursepack.notebooks.cells import (answer_symbols, answers_from_history, assemble_module, checks_requested,
+                                        definitions_only, module_order, notebook_cells, split_module)
 
 
 @pytest.mark.parametrize("framework", ["torch", "tf"])
@@ -67,7 +66,7 @@ def test_answers_are_the_last_run_definition():
 def test_the_notebook_intro_is_the_lessons(course_copy):
     """What the lesson builds is course data ([lesson] summary), not the package's."""
     from coursepack.course.config import load_course
-    from coursepack.nbcells import notebook_json
+    from coursepack.notebooks.cells import notebook_json
 
     path = course_copy / "course.toml"
     text = path.read_text()

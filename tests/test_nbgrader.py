@@ -158,7 +158,7 @@ def test_autograding_runs_no_student_code_in_a_kernel(nb_course):
 
 
 def test_check_refuses_to_pass_unjudged_under_autograde(monkeypatch):
-    from coursepack.notebook import CourseSetupError, check
+    from coursepack.notebooks.check import CourseSetupError, check
 
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     with pytest.raises(CourseSetupError, match="nbgrader_config.py"):

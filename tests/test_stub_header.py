@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from coursepack.nbcells import notebook_json
+from coursepack.notebooks.cells import notebook_json
 
 HEADER_LINE = re.compile(r"^#   (\w+) \((\S+) points\): (.+)\n#     check it with `course check (\w+)`$", re.M)
 

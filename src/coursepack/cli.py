@@ -276,7 +276,7 @@ def submit(ctx, framework, student, notebook, out):
     with tempfile.TemporaryDirectory(prefix="course-submit-") as tmp:
         work = course.assignments
         if notebook is not None:
-            from coursepack.nbcells import notebook_answers, write_track
+            from coursepack.notebooks.cells import notebook_answers, write_track
 
             work = write_track(course, framework, notebook_answers(course, framework, notebook), Path(tmp))
             if (course.assignments / "quiz_answers").is_dir():

@@ -29,7 +29,7 @@ from pathlib import Path
 from coursepack import build
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
-from coursepack.nbcells import notebook_json, notebook_name
+from coursepack.notebooks.cells import notebook_json, notebook_name
 from coursepack.fileio import write_atomic
 from coursepack.templating import render
 

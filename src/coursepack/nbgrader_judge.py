@@ -6,7 +6,7 @@ That kernel would run student code as the instructor, with no sandbox, and anyth
 computed could be tampered with. The generated ``nbgrader_config.py`` therefore
 replaces nbgrader's ``Execute`` step by :class:`JudgeVerdicts`, which runs in nbgrader's
 own process: it takes the answer cells of the submitted notebook, puts them
-into the trusted modules (:func:`coursepack.nbcells.write_track`), grades them with
+into the trusted modules (:func:`coursepack.notebooks.cells.write_track`), grades them with
 :func:`coursepack.grading.grader.grade` (the sandboxed worker) and replaces each test cell's
 outputs with the judge's report and points. The score of a test cell is therefore the
 score ``course grade`` gives that task for the same code.
@@ -26,8 +26,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 from coursepack.course.config import load_course
-from coursepack.nbcells import checks_requested, notebook_cells, notebook_name
-from coursepack.notebook import verdict_text
+from coursepack.notebooks.cells import checks_requested, notebook_cells, notebook_name
+from coursepack.notebooks.check import verdict_text
 
 _POOL: dict = {}  # warm workers shared by every notebook this nbgrader process grades
 
@@ -82,7 +82,7 @@ class JudgeVerdicts(NbGraderPreprocessor):
 
     def _grade(self, course, framework, answers, tests):
         from coursepack.grading.grader import grade
-        from coursepack.nbcells import write_track
+        from coursepack.notebooks.cells import write_track
 
         reports = {}
         for hidden in (False, True):

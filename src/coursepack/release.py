@@ -33,7 +33,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parent
 
 def student_readme(course: Course) -> str:
     """The release's README.md: what to edit and the commands a student runs."""
-    from coursepack.nbcells import TRACK_NAMES
+    from coursepack.notebooks.cells import TRACK_NAMES
 
     tracks = " or ".join(f"`assignments/{folder}/` ({TRACK_NAMES[fw]})"
                          for fw in course.frameworks for folder in sorted(course.package_dirs(fw)))
@@ -89,7 +89,7 @@ def make_release(course: Course, out: Path) -> tuple[Path, Path]:
 
 def _write_notebooks(course: Course, folder: Path) -> None:
     """The notebook version of each track (stubs in, public checks only), for Jupyter users."""
-    from coursepack.nbcells import notebook_json, notebook_name
+    from coursepack.notebooks.cells import notebook_json, notebook_name
 
     for framework in course.frameworks:
         data = notebook_json(course, framework, course.assignments, for_nbgrader=False)

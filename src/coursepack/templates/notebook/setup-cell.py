@@ -1,4 +1,4 @@
 # Run this cell first. `check(task)` runs the tests of a task in the course's judge.
 # If the import fails, install the course package into this kernel's Python
 # (`pip install ./course` beside an nbgrader release, `pip install -e .` in a course folder).
-from coursepack.notebook import check
+from coursepack.notebooks.check import check

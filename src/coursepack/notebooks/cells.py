@@ -195,7 +195,6 @@ def notebook_answers(course: Course, framework: str, path: Path) -> dict[str, st
     """The answer definitions of a notebook file: for each, the last code cell defining it."""
     import json
 
-    from coursepack.notebook import answers_from_history
 
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -383,3 +382,19 @@ def _cell_id(text: str) -> str:
     import hashlib
 
     return "md-" + hashlib.sha256(text.encode()).hexdigest()[:12]
+
+def answers_from_history(names: set[str], history: list[str]) -> dict[str, str]:
+    """For each name, the source of the last run cell that defines it at top level."""
+    found: dict[str, str] = {}
+    for source in history:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            for name in names:  # a cell that does not parse still counts as the latest attempt
+                if f"def {name}(" in source or f"class {name}" in source:
+                    found[name] = source
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in names:
+                found[node.name] = source
+    return found

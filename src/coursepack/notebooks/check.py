@@ -17,13 +17,14 @@ than full points it was never graded for.
 
 from __future__ import annotations
 
-import ast
 import os
 import tempfile
 from pathlib import Path
 
 from coursepack.course.config import CONFIG_NAME, Course, load_course
 from coursepack.errors import CourseError
+from coursepack.grading.grader import grade
+from coursepack.notebooks.cells import answer_symbols, answers_from_history, checks_requested, write_track
 
 _POOL: dict = {}  # warm workers for this kernel, one per framework
 
@@ -39,7 +40,7 @@ class CourseSetupError(TestsFailed):
     """The tests could not run (no course found, an out-of-date course, ...)."""
 
 
-def find_course(hidden: bool = False) -> Course:
+def notebook_course(hidden: bool = False) -> Course:
     """The course to test against: ``COURSE_TOML``; else, for public tests, ``course/``
     beside the notebook (what students get); else the nearest course.toml above (the
     instructor's course, when the nbgrader folder is inside it as by default)."""
@@ -53,23 +54,6 @@ def find_course(hidden: bool = False) -> Course:
             return load_course(folder / CONFIG_NAME)
     raise CourseError("no course.toml found beside this notebook or above it", path=here,
                       fix="keep the notebook in the folder it was released in (with course/ beside it)")
-
-
-def answers_from_history(names: set[str], history: list[str]) -> dict[str, str]:
-    """For each name, the source of the last run cell that defines it at top level."""
-    found: dict[str, str] = {}
-    for source in history:
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            for name in names:  # a cell that does not parse still counts as the latest attempt
-                if f"def {name}(" in source or f"class {name}" in source:
-                    found[name] = source
-            continue
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in names:
-                found[node.name] = source
-    return found
 
 
 def _history() -> list[str]:
@@ -86,8 +70,6 @@ def check(task: str, framework: str = "torch", hidden: bool = False) -> None:
     if os.environ.get("NBGRADER_EXECUTION") == "autograde":
         raise CourseSetupError("this notebook must be autograded with the course's nbgrader_config.py (run "
                                "`nbgrader autograde` in the folder `course nbgrader build` wrote)")
-    from coursepack.grading.grader import grade
-    from coursepack.nbcells import answer_symbols, checks_requested, write_track
 
     history = _history()
     if not hidden and history and checks_requested(history[-1]) == (task, True):
@@ -95,7 +77,7 @@ def check(task: str, framework: str = "torch", hidden: bool = False) -> None:
         print(f"The public tests of '{task}' run below, with the hidden ones.")
         return
     try:
-        course = find_course(hidden)
+        course = notebook_course(hidden)
         course.task(task)
         answers = answers_from_history(answer_symbols(course, framework), history)
         with tempfile.TemporaryDirectory(prefix="course-notebook-") as tmp:
