@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from coursepack.build import build
+from coursepack.authoring.build import build
 from coursepack.course.stubs import BEGIN, END, make_stub
 from coursepack.course.config import load_course
 from coursepack.errors import CourseError

@@ -17,7 +17,7 @@ import pytest
 from coursepack.course.config import load_course
 from coursepack.errors import CourseError
 from coursepack.course.mistakes import Edit, Mistake, load_catalogue, make_variant
-from coursepack.feedback.record import record_fingerprints
+from coursepack.authoring.mistakes import record_fingerprints
 from coursepack.grading.grader import grade
 
 # Mistakes no public test catches, and why (the hidden tests do).

@@ -121,7 +121,7 @@ def test_release_holds_no_solution_and_no_hidden_test(nb_course):
     body = "scores = query @ key.transpose(-2, -1) / math.sqrt(d_k)"
     assert body in solution and body not in text
     assert text.count("raise NotImplementedError()") >= 12
-    from coursepack.release import scan_release
+    from coursepack.authoring.release import scan_release
 
     assert scan_release(course, out / "release/attention/course") == []
 

@@ -13,7 +13,7 @@ import pytest
 
 from coursepack.course.config import load_course
 from coursepack.grading.grader import grade
-from coursepack.release import make_release, make_submission, scan_release, student_readme
+from coursepack.authoring.release import make_release, make_submission, scan_release, student_readme
 
 
 @pytest.fixture(scope="module")

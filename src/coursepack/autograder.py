@@ -21,13 +21,13 @@ import traceback
 import zipfile
 from pathlib import Path
 
-from coursepack import build
+from coursepack.authoring import build
 from coursepack.course import stubs
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
 from coursepack.lms.identity import Identity
 from coursepack.grading.submission import detect_framework, locate_submission
-from coursepack.release import PACKAGE_ROOT
+from coursepack.authoring.release import PACKAGE_ROOT
 from coursepack.lms.junit import to_junit
 from coursepack.fileio import write_atomic
 from coursepack.reports.results import Report, to_gradescope, to_markdown

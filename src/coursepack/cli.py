@@ -2,7 +2,7 @@
 
 Every command loads ``course.toml`` (the nearest one above the working directory, or
 ``--course PATH``), turns user mistakes into one-paragraph messages (exit status 2) and
-leaves the work to :mod:`coursepack.build` and :mod:`coursepack.grading.grader`.
+leaves the work to :mod:`coursepack.authoring.build` and :mod:`coursepack.grading.grader`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from coursepack import build as build_mod
+from coursepack.authoring import build as build_mod
 from coursepack.grading import checked
 from coursepack.course.config import load_course
 from coursepack.errors import CourseError
@@ -294,7 +294,7 @@ def submit(ctx, framework, student, notebook, out):
 @friendly
 def release(ctx, out):
     """Write the student release into OUT (a folder) and OUT.zip, and scan it for leaks."""
-    from coursepack.release import make_release
+    from coursepack.authoring.release import make_release
 
     course = _course(ctx)
     folder, archive = make_release(course, out)

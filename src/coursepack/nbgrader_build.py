@@ -26,7 +26,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from coursepack import build
+from coursepack.authoring import build
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
 from coursepack.notebooks.cells import notebook_json, notebook_name
@@ -69,7 +69,7 @@ def build_nbgrader(course: Course, out: Path, frameworks: tuple[str, ...] | None
         from nbgrader.utils import parse_utc
     except ImportError:
         raise CourseError("nbgrader is not installed in this Python", fix="pip install -e '.[nbgrader]'") from None
-    from coursepack.release import make_release
+    from coursepack.authoring.release import make_release
 
     if not course.hidden_tests.is_dir() or not course.solutions.is_dir():
         raise CourseError("the nbgrader course is built from the instructor's copy (solutions and hidden tests)",

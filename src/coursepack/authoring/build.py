@@ -134,7 +134,7 @@ def stale_recordings(course: Course) -> list[Path]:
     counts = course.public_tests / expected_values.FOLDER / expected_values.COUNTS_FILE
     if not counts.is_file():
         stale.append(counts)
-    from coursepack.feedback import record
+    from coursepack.authoring import mistakes
     from coursepack.judge import fingerprints
     from coursepack.course.mistakes import load_catalogue
 
@@ -144,7 +144,7 @@ def stale_recordings(course: Course) -> list[Path]:
             stem = fingerprints.file_stem(test_file.stem)
             meta, npz = folder / f"{stem}.json", folder / f"{stem}.npz"
             if not npz.is_file() or not meta.is_file() or \
-                    meta.read_text(encoding="utf-8") != record.meta_text(course, catalogue, test_file):
+                    meta.read_text(encoding="utf-8") != mistakes.meta_text(course, catalogue, test_file):
                 stale.append(npz)
     return stale
 
@@ -191,15 +191,15 @@ def record_expected(course: Course, result: BuildResult) -> int:
 
 
 def record_mistakes(course: Course, result: BuildResult):
-    """Record the fingerprints of the catalogue of known mistakes (see :mod:`coursepack.feedback`)."""
-    from coursepack.feedback import record
+    """Record the fingerprints of the catalogue of known mistakes (see :mod:`coursepack.authoring.mistakes`)."""
+    from coursepack.authoring import mistakes
     from coursepack.judge import fingerprints
     from coursepack.course.mistakes import load_catalogue
 
     catalogue = load_catalogue(course)
     if catalogue is None:
         return None
-    summary, prints = record.record_fingerprints(course, catalogue)
+    summary, prints = mistakes.record_fingerprints(course, catalogue)
     for test_file, folder in _test_files(course):
         visibility = "hidden" if folder.parent == course.hidden_tests else "public"
         stem = fingerprints.file_stem(test_file.stem)
@@ -210,7 +210,7 @@ def record_mistakes(course: Course, result: BuildResult):
             tmp.write_bytes(data)
             tmp.replace(npz)
             result.written.append(npz)
-        write_atomic(folder / f"{stem}.json", record.meta_text(course, catalogue, test_file))
+        write_atomic(folder / f"{stem}.json", mistakes.meta_text(course, catalogue, test_file))
     return summary
 
 

@@ -3,9 +3,17 @@
 :func:`record_fingerprints` makes every catalogued mistake in a copy of the reference
 solutions, grades that copy on the mistake's task only (one warm worker per track for
 the whole catalogue) and keeps, for every test the mistake fails, the arrays the test
-received (see :mod:`coursepack.judge.fingerprints`). Its :class:`Summary` says what the tests make of
-the catalogue: which mistakes they catch, which they can name, which only hidden tests
-catch, and which no test notices at all (those tests need strengthening).
+received. Its :class:`Summary` says what the tests make of the catalogue: which
+mistakes they catch, which they can name, which only hidden tests catch, and which no
+test notices at all (those tests need strengthening).
+
+How the pieces fit (DESIGN.md, invariant 8): the catalogue of mistakes students really
+make is course data (``autograder/mistakes.toml``, read by :mod:`coursepack.course.mistakes`);
+this module records each mistake's fingerprint at build time; when a student's test
+fails, the judge compares what the student's code returned with the fingerprints of the
+task's mistakes (:mod:`coursepack.judge.fingerprints`). A match within the test's
+tolerance names the mistake and says where to look. A name is the same whatever the
+inputs were, so it is shown for hidden tests too.
 """
 
 from __future__ import annotations

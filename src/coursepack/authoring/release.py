@@ -18,7 +18,7 @@ import re
 import shutil
 from pathlib import Path
 
-from coursepack import build
+from coursepack.authoring import build
 from coursepack.course import stubs
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
@@ -28,7 +28,7 @@ from coursepack.fileio import write_atomic
 from coursepack.grading.protected import release_course_toml, student_workflow
 from coursepack.templating import render
 
-PACKAGE_ROOT = Path(__file__).resolve().parent
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the coursepack package: it ships whole
 
 
 def student_readme(course: Course) -> str:
