@@ -13,7 +13,8 @@ import pytest
 
 from coursepack.course.config import load_course
 from coursepack.grading.grader import grade
-from coursepack.authoring.release import make_release, make_submission, scan_release, student_readme
+from coursepack.authoring.release import make_release, scan_release, student_readme
+from coursepack.grading.submission import make_submission
 
 
 @pytest.fixture(scope="module")
