@@ -125,7 +125,7 @@ def test_gradescope_explains_an_unusable_submission(bundle, tmp_path):
 
 
 def test_an_ungradable_submission_is_out_of_the_course_s_points(course, tmp_path):
-    from coursepack.autograder import grade_one
+    from coursepack.integrations.ci import grade_one
 
     (tmp_path / "notes.txt").write_text("I forgot the code")
     report = grade_one(course, tmp_path)

@@ -85,7 +85,7 @@ def test_check_on_solutions_exits_0(course):
 
 
 def test_junit_and_csv_formats(course, solutions_report):
-    from coursepack.lms.junit import to_junit
+    from coursepack.integrations.lms.junit import to_junit
     from coursepack.reports.results import to_csv
 
     root = ET.fromstring(to_junit(solutions_report))

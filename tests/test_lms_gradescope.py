@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from coursepack.autograder import grade_one
+from coursepack.integrations.ci import grade_one
 
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 

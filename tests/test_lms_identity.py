@@ -51,7 +51,7 @@ def test_gradescope_metadata_names_the_submitter(course, tmp_path):
 
 
 def test_gradescope_metadata_parsing(tmp_path):
-    from coursepack.lms.identity import from_gradescope
+    from coursepack.integrations.lms.identity import from_gradescope
 
     assert from_gradescope(tmp_path / "absent.json") is None
     path = tmp_path / "submission_metadata.json"
@@ -104,7 +104,7 @@ def test_a_class_roster_decides_whose_draw_is_graded(course, tmp_path):
 
 
 def test_roster_problems_name_the_file_and_row(tmp_path):
-    from coursepack.lms.roster import load_roster
+    from coursepack.integrations.lms.roster import load_roster
 
     path = tmp_path / "roster.csv"
     path.write_text("Name,Section\nA,1\n")

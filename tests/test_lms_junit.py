@@ -55,7 +55,7 @@ def test_a_graded_submission_validates_with_one_suite_per_track(course, tmp_path
 
 
 def test_control_characters_and_failures_stay_valid():
-    from coursepack.lms.junit import to_junit
+    from coursepack.integrations.lms.junit import to_junit
     from coursepack.reports.results import Report, TestResult
 
     report = Report(course="c", submission="/tmp/x/assignments", frameworks=["torch"], isolation="none",

@@ -44,7 +44,7 @@ def test_a_repository_submission_with_edited_tests_is_flagged(course, release, t
 
 
 def test_folder_and_loose_layouts_are_flagged(course, tmp_path):
-    from coursepack.lms.loose import lay_out
+    from coursepack.integrations.lms.loose import lay_out
 
     folder = tmp_path / "folder"
     shutil.copytree(course.assignments / "course_torch", folder / "course_torch")

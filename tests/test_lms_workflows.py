@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from coursepack.autograder import github_workflow, write_github_workflow
-from coursepack.lms.ghroster import main as roster_main
+from coursepack.integrations.github import github_workflow, write_github_workflow
+from coursepack.integrations.lms.ghroster import main as roster_main
 from coursepack.grading.protected import student_workflow
 
 BIN = Path(sys.executable).parent

@@ -24,9 +24,10 @@ from coursepack.course.config import load_course
 from coursepack.errors import CourseError
 from coursepack.grading.grader import grade as run_grading
 from coursepack.reports.render import grading_progress, print_report, pts
-from coursepack.lms.junit import to_junit
+from coursepack.integrations.lms.junit import to_junit
 from coursepack.fileio import write_atomic
-from coursepack.reports.results import WRITERS, to_json
+from coursepack.integrations.lms.identity import GRADESCOPE_FIELDS
+from coursepack.reports.results import HIDDEN_CHOICES, WRITERS, to_json
 
 FORMATS = {**WRITERS, "junit": to_junit}
 
@@ -162,7 +163,7 @@ def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume, roste
         frameworks = course.resolve_frameworks(framework) if framework else None
         out = out or path.resolve().parent / f"{path.resolve().name}-grades"
         console = _console()
-        from coursepack.lms.roster import identities, load_roster
+        from coursepack.integrations.lms.roster import identities, load_roster
 
         if lms and not roster:
             raise CourseError(f"--gradebook {lms} needs the class roster, which says who each submission is",
@@ -174,7 +175,7 @@ def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume, roste
                                 identities=identities(class_roster) if class_roster else None)
         console.print(Text(f"Gradebook: {gradebook}  (results in {out / 'results'}, feedback in {out / 'feedback'})"))
         if lms:
-            from coursepack.lms.gradebook import class_results, write_lms_gradebook
+            from coursepack.integrations.lms.gradebook import class_results, write_lms_gradebook
 
             written = write_lms_gradebook(course, class_roster, class_results(out), out / f"gradebook-{lms}.csv",
                                           lms, gradebook_columns)
@@ -389,14 +390,14 @@ def autograder():
 
 
 HIDDEN_OPTION = click.option(
-    "--hidden", type=click.Choice(["name-and-points", "after_due_date", "after_published", "hidden"]),
+    "--hidden", type=click.Choice(HIDDEN_CHOICES),
     default="name-and-points", show_default=True,
     help="What students see of a hidden test on Gradescope: its name and points only, or "
          "everything from the due date / publication on, or nothing.")
 
 
 ID_FIELD_OPTION = click.option(
-    "--id-field", type=click.Choice(["email", "sid", "id", "name"]), default="email", show_default=True,
+    "--id-field", type=click.Choice(GRADESCOPE_FIELDS), default="email", show_default=True,
     help="The attribute of Gradescope's submitting user that students take the quizzes with (`--student`).")
 
 
@@ -408,7 +409,7 @@ ID_FIELD_OPTION = click.option(
 @friendly
 def autograder_gradescope(ctx, out, hidden, id_field):
     """Write Gradescope's autograder zip OUT (setup.sh, run_autograder, the course without solutions)."""
-    from coursepack.autograder import build_gradescope
+    from coursepack.integrations.gradescope import build_gradescope
 
     path = build_gradescope(_course(ctx.find_root()), out, hidden=hidden, id_field=id_field)
     click.echo(f"wrote {path}: upload it as the assignment's autograder (Ubuntu base image)")
@@ -442,8 +443,8 @@ def autograder_run(ctx, submission, fmt, out, summary, framework, label, student
     folder holding the zip `course submit` wrote. Exit status 0 whenever a result was
     written (the points are in the file).
     """
-    from coursepack.autograder import grade_one, write_outputs
-    from coursepack.lms.identity import from_gradescope, given
+    from coursepack.integrations.ci import grade_one, write_outputs
+    from coursepack.integrations.lms.identity import from_gradescope, given
 
     identity = given(student, identity_source)
     if identity is None and gradescope_metadata is not None:
@@ -468,7 +469,7 @@ def autograder_github(ctx, out, max_repos):
     to OUT/.github/workflows/grade-submissions.yml, with a roster.txt to fill in
     (`owner/name student-id` per line).
     """
-    from coursepack.autograder import write_github_workflow
+    from coursepack.integrations.github import write_github_workflow
 
     course = _course(ctx.find_root())
     for path in write_github_workflow(course, out or course.root, max_repos):
@@ -499,7 +500,7 @@ def nbgrader_group():
 @friendly
 def nbgrader_build(ctx, out, framework):
     """Write (or refresh) the nbgrader course: config, source notebooks, gradebook."""
-    from coursepack.nbgrader_build import build_nbgrader
+    from coursepack.integrations.nbgrader_build import build_nbgrader
 
     course = _course(ctx.find_root())
     out = out or course.root / "nbgrader"

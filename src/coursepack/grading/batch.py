@@ -236,7 +236,7 @@ def grade_class(course: Course, folder: Path, out: Path, *, workers: int = 1, fr
     """Grade every submission of ``folder`` into ``out``; returns the gradebook path.
 
     ``identities`` (submission name -> (student id, where it came from), see
-    :func:`coursepack.lms.roster.identities`) says whose quiz draw each submission is graded for."""
+    :func:`coursepack.integrations.lms.roster.identities`) says whose quiz draw each submission is graded for."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
         TimeRemainingColumn
 

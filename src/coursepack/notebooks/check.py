@@ -9,7 +9,7 @@ reference solution. A failed test raises :class:`TestsFailed`, so the cell shows
 error and ``nbgrader validate`` counts it.
 
 nbgrader's autograding of this course never runs the notebook in a kernel: the judge
-grades the submitted cells from outside (see :mod:`coursepack.nbgrader_judge`). If a
+grades the submitted cells from outside (see :mod:`coursepack.integrations.nbgrader_judge`). If a
 kernel runs it under ``NBGRADER_EXECUTION=autograde`` anyway (an nbgrader set up without
 the course's ``nbgrader_config.py``), this function fails, so the cell scores 0 rather
 than full points it was never graded for.

@@ -2,7 +2,7 @@
 
 A :class:`Report` holds one :class:`TestResult` per test run (task, framework,
 visibility, score, message) plus what was not run. Every output format (the terminal
-table, Gradescope's ``results.json``, CSV; JUnit XML in :mod:`coursepack.lms.junit`) is a view of the same report
+table, Gradescope's ``results.json``, CSV; JUnit XML in :mod:`coursepack.integrations.lms.junit`) is a view of the same report
 (written with :func:`coursepack.fileio.write_atomic`).
 """
 
@@ -102,6 +102,11 @@ def summarise(tests: list[TestResult], tasks, frameworks, hidden_counts: dict[st
 
 # -- writers -----------------------------------------------------------------------
 
+#: What students see of a hidden test on Gradescope (:func:`to_gradescope`): its name and
+#: points only, or one of Gradescope's visibilities for everything about it.
+HIDDEN_CHOICES = ("name-and-points", "after_due_date", "after_published", "hidden")
+
+
 def to_gradescope(report: Report, hidden: str = "after_published") -> str:
     """Gradescope's autograder ``results.json``: score plus one entry per test.
 
@@ -181,4 +186,4 @@ def to_json(report: Report) -> str:
 
 
 WRITERS = {"gradescope": to_gradescope, "csv": to_csv, "json": to_json, "markdown": to_markdown}
-# JUnit XML is written by :mod:`coursepack.lms.junit`.
+# JUnit XML is written by :mod:`coursepack.integrations.lms.junit`.

@@ -2,5 +2,5 @@
 platforms' scripts and workflows are templates in :mod:`coursepack.templating`'s folder).
 
 Each module here does one thing and sits above the reports and the grading of one
-submission; the CLI and :mod:`coursepack.autograder` call into them.
+submission; the CLI and :mod:`coursepack.integrations.ci` call into them.
 """

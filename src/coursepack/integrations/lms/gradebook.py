@@ -20,7 +20,7 @@ from pathlib import Path
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
 from coursepack.fileio import write_atomic
-from coursepack.lms.roster import Person, Roster
+from coursepack.integrations.lms.roster import Person, Roster
 
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 MOODLE_IDENTIFIERS = (("username", "Username"), ("id_number", "ID number"), ("email", "Email address"))

@@ -3,7 +3,7 @@
 ``roster.txt`` holds lines ``owner/name student-id`` (whitespace or a comma between);
 ``#`` starts a comment. The student id is the one the student took the quizzes with.
 The grading workflow runs this module before anything is installed (standard library
-only, Python 3.8+), as ``python3 -m coursepack.lms.ghroster roster.txt --parts K``: it
+only, Python 3.8+), as ``python3 -m coursepack.integrations.lms.ghroster roster.txt --parts K``: it
 prints ``count=N`` and ``part1=[...]`` ... ``partK=[...]`` for ``$GITHUB_OUTPUT``, each
 part a JSON list of ``{"repo", "student", "line"}`` of at most 256 entries (GitHub's
 limit of jobs per matrix), and a problem as a GitHub error annotation naming the line.

@@ -5,7 +5,7 @@ answers file names whom the questions were drawn for; both are written by the st
 The platform knows better: Gradescope lists the submitting users in
 ``submission_metadata.json``, the instructors' GitHub workflow has the roster line of
 the repository, and a class folder may come with a roster exported from the LMS
-(:mod:`coursepack.lms.roster`). An :class:`Identity` is that answer and where it came
+(:mod:`coursepack.integrations.lms.roster`). An :class:`Identity` is that answer and where it came
 from; grading then scores the quizzes for that student only, and every result records
 whose draw was graded and the source.
 """

@@ -12,7 +12,7 @@ A CSV file, as an LMS exports it, with a header row. Columns are recognised by n
     ``SIS User ID`` that the file has.
 Canvas's ``Student``, ``ID``, ``SIS User ID``, ``SIS Login ID``, ``Section`` and Moodle's
 ``Username``, ``ID number``, ``Email address`` are kept for the gradebooks
-(:mod:`coursepack.lms.gradebook`). Canvas's "Points Possible" row is skipped.
+(:mod:`coursepack.integrations.lms.gradebook`). Canvas's "Points Possible" row is skipped.
 """
 
 from __future__ import annotations
