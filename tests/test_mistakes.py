@@ -12,6 +12,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from coursepack.course.config import load_course
@@ -179,3 +180,36 @@ def test_catalogue_entries_need_every_track_and_unique_ids(course, tmp_path):
     with pytest.raises(CourseError, match="no tf edits; every mistake is made in every track"):
         load_catalogue(course, _write(tmp_path, one_track))
     assert [m.id for m in load_catalogue(course, _write(tmp_path, ENTRY.format(**GOOD))).mistakes] == ["no-scale"]
+
+
+def _in_process_driver(framework):
+    """The worker's request driver and ``framework``'s adapter, loaded in this process."""
+    import importlib
+    import sys
+
+    runtime = str(REPO / "src" / "coursepack" / "runtime")
+    for path in (runtime, str(REPO / "solutions")):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    adapter = importlib.import_module(f"{framework}_adapter")
+    adapter.setup()
+    return importlib.import_module("driver"), adapter
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+def test_a_calls_random_draws_depend_only_on_its_seed(framework):
+    # mask_tokens without a generator draws from the track's global generator; a mistake
+    # in it can only be named if the same request always gives the same draws.
+    if framework == "tf":
+        pytest.importorskip("tensorflow")
+    driver, adapter = _in_process_driver(framework)
+    ids = np.random.default_rng(3).integers(4, 30, size=(6, 12))
+    request = {"seed": 7, "build": None, "returns": {"masked_ids": "out.0", "labels": "out.1"},
+               "steps": [{"call": f"course_{framework}.bert:mask_tokens", "save": "out",
+                          "args": {"input_ids": "@ids", "vocab_size": 30, "mask_token_id": 3,
+                                   "special_ids": [0, 1, 2, 3], "mask_prob": 0.5}}]}
+    first, second = (driver.handle(adapter, request, {"ids": ids}) for _ in range(2))
+    assert not np.array_equal(first["masked_ids"], ids), "nothing was masked: the test shows nothing"
+    for name in ("masked_ids", "labels"):
+        assert np.array_equal(first[name], second[name]), f"{name} differs between two calls with seed 7"
+

@@ -44,7 +44,12 @@ def setup() -> None:
 
 
 def seed(value: int) -> None:
+    """Every random draw of one call is fixed by ``value``, as ``torch.manual_seed`` fixes
+    PyTorch's: Keras's seeds (dropout, initialisers) and TensorFlow's global
+    ``tf.random.Generator``, which ``keras.utils.set_random_seed`` leaves alone and which
+    code without a generator of its own (``mask_tokens(generator=None)``) draws from."""
     keras.utils.set_random_seed(value)
+    tf.random.set_global_generator(tf.random.Generator.from_seed(value))
 
 
 def build(cls, kwargs: dict, target: str):
