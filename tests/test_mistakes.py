@@ -213,3 +213,31 @@ def test_a_calls_random_draws_depend_only_on_its_seed(framework):
     for name in ("masked_ids", "labels"):
         assert np.array_equal(first[name], second[name]), f"{name} differs between two calls with seed 7"
 
+
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+def test_training_mode_turns_dropout_on_in_both_tracks(framework):
+    # A test that builds a module with mode="train" sees dropout at work in either track,
+    # without passing Keras's training argument itself; eval mode switches it off.
+    if framework == "tf":
+        pytest.importorskip("tensorflow")
+    driver, adapter = _in_process_driver(framework)
+    from coursepack import layouts
+
+    rng = np.random.default_rng(5)
+    arrays = {"x": rng.standard_normal((2, 5, 8)).astype(np.float32),
+              **{f"w:{k}": v for k, v in layouts.random_weights(layouts.multihead_attention(8), rng).items()}}
+
+    def output(mode):
+        request = {"seed": 0, "returns": {"output": "out.0"},
+                   "build": {"target": f"course_{framework}.multihead:MultiHeadAttention",
+                             "kwargs": {"d_model": 8, "num_heads": 2, "dropout": 0.5}, "mode": mode},
+                   "steps": [{"call": "model", "args": {"x": "@x"}, "save": "out"}]}
+        return driver.handle(adapter, request, arrays)["output"]
+
+    request = {"seed": 0, "returns": {"output": "out.0"},
+               "build": {"target": f"course_{framework}.multihead:MultiHeadAttention",
+                         "kwargs": {"d_model": 8, "num_heads": 2, "dropout": 0.0}, "mode": "train"},
+               "steps": [{"call": "model", "args": {"x": "@x"}, "save": "out"}]}
+    no_dropout = driver.handle(adapter, request, arrays)["output"]
+    assert np.allclose(output("eval"), no_dropout, atol=1e-5), "eval mode must not drop anything"
+    assert not np.allclose(output("train"), no_dropout, atol=1e-3), "training mode must apply dropout"

@@ -59,11 +59,34 @@ def build(cls, kwargs: dict, target: str):
     return model
 
 
+_TRAINING: set[int] = set()  # ids of the built modules put in training mode
+
+
 def set_mode(model, mode: str) -> None:
-    """Keras layers take ``training=`` per call; without it they run in inference mode."""
+    """Training or inference mode for every later call of ``model`` and its methods, as
+    ``nn.Module.train``/``eval`` set it in PyTorch. Keras has no such state: a layer takes
+    ``training=`` per call and runs in inference mode without it, so in training mode
+    :func:`call` passes ``training=True`` wherever the call accepts it and the request
+    does not give it (Keras hands it on to the nested layers)."""
+    if mode == "train":
+        _TRAINING.add(id(model))
+    else:
+        _TRAINING.discard(id(model))
+
+
+def _accepts_training(fn) -> bool:
+    target = fn.call if isinstance(fn, keras.layers.Layer) else fn
+    try:
+        parameters = inspect.signature(target).parameters
+    except (TypeError, ValueError):
+        return False
+    return "training" in parameters
 
 
 def call(fn, args: dict):
+    owner = fn if isinstance(fn, keras.layers.Layer) else getattr(fn, "__self__", None)
+    if owner is not None and id(owner) in _TRAINING and "training" not in args and _accepts_training(fn):
+        args = {**args, "training": True}
     if isinstance(fn, keras.layers.Layer) and args:
         # Keras treats the first argument of call() as the layer's input: pass it positionally.
         params = list(inspect.signature(fn.call).parameters)
