@@ -35,7 +35,6 @@ import pytest
 
 from coursepack.course.stubs import STUB_PREFIX
 from coursepack.testing.diagnose import ATOL, RTOL, GradingFailure, compare
-from coursepack.testing.layouts import in_track_names
 
 __all__ = ["task", "GradingFailure", "ATOL", "RTOL", "require", "key_mask", "Judge", "Expected"]
 
@@ -104,8 +103,6 @@ class Judge:
             limit = min(limit, max(3.0, limit / 10))
         result = self._session.call(self.framework, request, arrays, limit)
         if not result.ok:
-            if result.failure == "contract":  # layout messages in the track's own parameter names
-                result.message = in_track_names(result.message or "", self.framework)
             if result.failure == "timeout" and self.task and not result.during_import:
                 self._session.timeouts[(self.framework, self.task)] = limit
             raise GradingFailure(_explain(result, self.visibility, self.task, self._session))

@@ -18,8 +18,6 @@ a parameter is caught.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 Shapes = dict[str, tuple[int, ...]]
@@ -98,16 +96,3 @@ def random_weights(shapes: Shapes, rng: np.random.Generator) -> dict[str, np.nda
         weights[name] = value.astype(np.float32)
     return weights
 
-
-# The leaf a canonical name has in each track (Keras keeps the canonical leaves).
-_TORCH_LEAF = {"kernel": "weight", "embeddings": "weight", "gamma": "weight", "beta": "bias"}
-_CANONICAL = re.compile(r"\b((?:\w+\.)*\w+)\.(kernel|embeddings|gamma|beta)\b")
-
-
-def in_track_names(text: str, framework: str) -> str:
-    """``text`` with canonical parameter names spelled as the track's module has them:
-    on PyTorch ``w_q.kernel`` is ``w_q.weight`` and a LayerNorm's ``gamma``/``beta`` are
-    ``weight``/``bias``; Keras uses the canonical names."""
-    if framework != "torch":
-        return text
-    return _CANONICAL.sub(lambda m: f"{m.group(1)}.{_TORCH_LEAF[m.group(2)]}", text)

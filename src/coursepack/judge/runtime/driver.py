@@ -135,9 +135,12 @@ def plain_numbers(value, name: str) -> np.ndarray:
     raise ContractError(f"{name}: expected a tensor, got {type(value).__name__}")
 
 
-def layout_mismatch(expected: set[str], found: set[str]) -> ContractError | None:
-    missing = sorted(expected - found)
-    extra = sorted(found - expected)
+def layout_mismatch(expected: set[str], found: set[str], spell=None) -> ContractError | None:
+    """The message for canonical names the module lacks or has beyond the layout;
+    ``spell`` turns a canonical name into the one the track's module uses."""
+    spell = spell or (lambda name: name)
+    missing = sorted(spell(n) for n in expected - found)
+    extra = sorted(spell(n) for n in found - expected)
     if not (missing or extra):
         return None
     lines = []

@@ -3,7 +3,8 @@
 Canonical weights map onto ``nn.Module`` parameters by attribute path: ``nn.Linear``
 holds ``kernel`` = weight.T and ``bias``; ``nn.Embedding`` holds ``embeddings`` =
 weight; ``nn.LayerNorm`` holds ``gamma``/``beta`` = weight/bias; any other parameter
-keeps its attribute name (``mlm_bias``).
+keeps its attribute name (``mlm_bias``). Messages about the layout name parameters as
+the student's module has them (``w_q.weight``), not by their canonical names.
 """
 
 from __future__ import annotations
@@ -92,15 +93,19 @@ def gradients(tape, loss, inputs: dict, params: dict) -> dict[str, np.ndarray]:
     return out
 
 
-def canonical_parameters(model) -> dict:
-    """Canonical name -> (parameter, stored transposed?) for a module tree."""
+# The leaf of a canonical name as PyTorch spells it (messages name the module's own parameters).
+_TORCH_LEAF = {"kernel": "weight", "embeddings": "weight", "gamma": "weight", "beta": "bias"}
+
+
+def _parameters(model):
+    """(canonical name, the parameter's own name, parameter, stored transposed?) of a module
+    tree, each parameter once (a tied weight under its first name)."""
     nn = torch.nn
-    found: dict[str, tuple] = {}
     seen: set[int] = set()
     for mod_name, mod in model.named_modules():
         prefix = f"{mod_name}." if mod_name else ""
         for pname, param in mod.named_parameters(recurse=False):
-            if id(param) in seen:  # a tied weight is loaded once, under its first name
+            if id(param) in seen:
                 continue
             seen.add(id(param))
             transpose = False
@@ -112,13 +117,24 @@ def canonical_parameters(model) -> dict:
                 leaf = {"weight": "gamma", "bias": "beta"}.get(pname, pname)
             else:
                 leaf = pname
-            found[prefix + leaf] = (param, transpose)
-    return found
+            yield prefix + leaf, prefix + pname, param, transpose
+
+
+def canonical_parameters(model) -> dict:
+    """Canonical name -> (parameter, stored transposed?) for a module tree."""
+    return {canonical: (param, transpose) for canonical, _, param, transpose in _parameters(model)}
+
+
+def _spelled(canonical: str) -> str:
+    """How a module would name the parameter of a canonical name (``w_q.kernel`` is ``w_q.weight``)."""
+    head, _, leaf = canonical.rpartition(".")
+    return f"{head}.{_TORCH_LEAF[leaf]}" if head and leaf in _TORCH_LEAF else canonical
 
 
 def load_canonical(model, weights: dict[str, np.ndarray]) -> None:
+    own = {canonical: name for canonical, name, _, _ in _parameters(model)}
     params = canonical_parameters(model)
-    problem = layout_mismatch(set(weights), set(params))
+    problem = layout_mismatch(set(weights), set(params), spell=lambda n: own.get(n) or _spelled(n))
     if problem:
         raise problem
     with torch.no_grad():
@@ -127,6 +143,6 @@ def load_canonical(model, weights: dict[str, np.ndarray]) -> None:
             value = torch.from_numpy(array.T.copy() if transpose else array.copy())
             if tuple(param.shape) != tuple(value.shape):
                 shown = tuple(array.T.shape) if transpose else tuple(array.shape)
-                raise ContractError(f"parameter for {key} has shape {tuple(param.shape)}, the layout "
+                raise ContractError(f"parameter for {own[key]} has shape {tuple(param.shape)}, the layout "
                                     f"needs {shown}; check the layer's in/out sizes")
             param.copy_(value)
