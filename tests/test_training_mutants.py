@@ -1,10 +1,12 @@
-"""Training that does not learn fails the pretraining experiment.
+"""Training that does not learn fails the pretraining experiment; a fine-tuning loop
+that optimises the wrong thing fails the public fine-tuning tests.
 
 Each mutant is the reference solution with one classic training-loop mistake. It is
 checked on the public experiment (``course check pretraining``): the mistake must cost
 the experiment test, and a diagnostic must say which figure fell short. The reference
 itself passing the same test is checked in test_grading.py and, over 20 seeds, by
-``bench/pretraining_margins.py``.
+``bench/pretraining_margins.py``. The fine-tuning mutants must fail the named public
+fine-tuning test in both tracks (which the reference passes, also checked here).
 """
 
 from __future__ import annotations
@@ -89,3 +91,57 @@ def test_the_test_runs_the_students_experiment_as_documented(course, framework):
               **{f"finetune_{k}": v for k, v in toyeval.FINETUNE.items()},
               **toyeval.MODEL}
     assert {name: defaults[name] for name in graded} == graded
+
+
+FINETUNE = "test_finetune_classifier_minimises_the_classification_loss"
+DROPOUT = "test_finetune_classifier_trains_with_dropout_on"
+
+# name -> (the public test it must fail, framework -> [(file, old, new)])
+FINETUNE_MUTANTS = {
+    "labels ignored": (FINETUNE, MUTANTS["fine-tuning labels ignored"]),
+    "classifier reads the wrong token": (FINETUNE, {
+        "torch": [("training.py", "loss = F.cross_entropy(model.classify(hidden), labels[index])",
+                   "loss = F.cross_entropy(model.classify(hidden[:, 1:]), labels[index])")],
+        "tf": [("training.py", "logits = model.classify(hidden, training=True)",
+                "logits = model.classify(hidden[:, 1:], training=True)")],
+    }),
+    "no optimiser step": (FINETUNE, {
+        "torch": MUTANTS["fine-tuning never steps"]["torch"],
+        "tf": [("training.py", "        optimizer.apply_gradients([(g, v) for g, v in zip(gradients, variables) if g is not None])\n"
+                "        return loss\n\n    losses = []\n    for _ in range(steps):\n        index = tf.argsort(generator.uniform([tf.shape(ids)[0]]))",
+                "        return loss\n\n    losses = []\n    for _ in range(steps):\n        index = tf.argsort(generator.uniform([tf.shape(ids)[0]]))")],
+    }),
+    "trains in inference mode (dropout off)": (DROPOUT, {
+        "torch": [("training.py", "labels = _as_ids(labels)\n    model.train()", "labels = _as_ids(labels)\n    model.eval()")],
+        "tf": [("training.py", "hidden = model(batch, key_mask=_key_mask(batch), training=True)\n"
+                "            logits = model.classify(hidden, training=True)",
+                "hidden = model(batch, key_mask=_key_mask(batch), training=False)\n"
+                "            logits = model.classify(hidden, training=False)")],
+    }),
+}
+
+
+def _finetune_cases():
+    for framework in ("torch", "tf"):
+        marks = [pytest.mark.slow] if framework == "tf" else []
+        yield pytest.param(None, framework, marks=marks, id=f"{framework}-reference")
+        for name in FINETUNE_MUTANTS:
+            yield pytest.param(name, framework, marks=marks, id=f"{framework}-{name}")
+
+
+@pytest.mark.parametrize("name, framework", list(_finetune_cases()))
+def test_finetuning_mistakes_fail_the_public_finetuning_tests(course, tmp_path, name, framework):
+    if framework == "tf":
+        pytest.importorskip("tensorflow")
+    submission = make_submission(course, tmp_path / "submission", framework=framework)
+    if name is not None:
+        for filename, old, new in FINETUNE_MUTANTS[name][1][framework]:
+            edit(submission / f"course_{framework}" / filename, old, new)
+    report, _ = grade(course, submission, frameworks=(framework,), mode="check", tasks={"pretraining"})
+    results = {t.name.partition("::")[2].split("[")[0]: t for t in report.tests}
+    if name is None:
+        assert results[FINETUNE].passed and results[DROPOUT].passed, [r.message for r in results.values()]
+        return
+    failed = results[FINETUNE_MUTANTS[name][0]]
+    assert not failed.passed, f"{name!r} passed {failed.name}"
+    assert failed.message, "a failure says what is wrong"

@@ -53,8 +53,11 @@ def handle(adapter, request: dict, arrays: dict[str, np.ndarray]) -> dict[str, n
         adapter.set_mode(model, build.get("mode", "eval"))
         if weights and adapter.NEEDS_WARMUP:
             # Frameworks that create weights on the first call (Keras) run the steps once
-            # to build every layer, then load the weights and run again for real.
-            _run_steps(adapter, request, arrays, model, grad_inputs=set(), tape=None)
+            # to build every layer, then load the weights and run again for real. The
+            # warm-up ends before a call of anything but the model (a training loop) when
+            # calls of the model came first: those built the layers, and training twice
+            # would only cost time.
+            _run_steps(adapter, request, arrays, model, grad_inputs=set(), tape=None, warmup=True)
         if weights:
             adapter.load_canonical(model, weights)
 
@@ -76,8 +79,9 @@ def handle(adapter, request: dict, arrays: dict[str, np.ndarray]) -> dict[str, n
     return result
 
 
-def _run_steps(adapter, request, arrays, model, grad_inputs, tape) -> dict:
+def _run_steps(adapter, request, arrays, model, grad_inputs, tape, warmup: bool = False) -> dict:
     env: dict[str, object] = {}
+    called: set[str] = set()
     if model is not None:
         env["model"] = model
 
@@ -99,6 +103,11 @@ def _run_steps(adapter, request, arrays, model, grad_inputs, tape) -> dict:
             adapter.set_mode(env["model"], step["mode"])
             continue
         target = step["call"]
+        on_model = target.split(".")[0] == "model"
+        if warmup and not on_model and "model" in called:
+            break
+        if on_model:
+            called.add("model")
         fn = lookup(env, target) if target.split(".")[0] in env else symbol(target)
         args = {k: resolve(v) for k, v in step.get("args", {}).items()}
         result = adapter.call(fn, args)
