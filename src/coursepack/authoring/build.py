@@ -19,6 +19,12 @@ from coursepack.course.config import Course
 from coursepack.course.stubs import make_stub, stub_header
 from coursepack.errors import CourseError
 from coursepack.fileio import write_atomic
+from coursepack.authoring import mistakes
+from coursepack.course.mistakes import PUBLIC_INDEX, load_catalogue, public_index
+from coursepack.grading.grader import grade
+from coursepack.judge import fingerprints
+from coursepack.quiz.grading import reference_answers
+from coursepack.quiz.progress import answers_path
 
 @dataclass
 class BuildResult:
@@ -51,7 +57,6 @@ def generated_files(course: Course) -> dict[Path, bytes]:
         files[course.assignments / name] = (course.solutions / name).read_bytes()
     _check_symbols(course)
     files.update(reference_quiz_answers(course))
-    from coursepack.course.mistakes import PUBLIC_INDEX, load_catalogue, public_index
 
     catalogue = load_catalogue(course)
     if catalogue is not None:  # the names and hints of the known mistakes (no code)
@@ -61,9 +66,6 @@ def generated_files(course: Course) -> dict[Path, bytes]:
 
 def reference_quiz_answers(course: Course) -> dict[Path, bytes]:
     """All-correct quiz answers of the reference submission (solutions/ gets full marks)."""
-    from coursepack.quiz.grading import reference_answers
-    from coursepack.quiz.progress import answers_path
-
     return {answers_path(course.solutions, kind): (json.dumps(reference_answers(course, kind), indent=2,
                                                               ensure_ascii=False) + "\n").encode("utf-8")
             for kind in course.quizzes}
@@ -134,9 +136,6 @@ def stale_recordings(course: Course) -> list[Path]:
     counts = course.public_tests / expected_values.FOLDER / expected_values.COUNTS_FILE
     if not counts.is_file():
         stale.append(counts)
-    from coursepack.authoring import mistakes
-    from coursepack.judge import fingerprints
-    from coursepack.course.mistakes import load_catalogue
 
     catalogue = load_catalogue(course)
     if catalogue is not None:
@@ -151,7 +150,6 @@ def stale_recordings(course: Course) -> list[Path]:
 
 def record_expected(course: Course, result: BuildResult) -> int:
     """Run every test on the reference solutions and store what they return."""
-    from coursepack.grading.grader import grade  # grading imports build's neighbours; import late
 
     if expected_values.RECORD_FRAMEWORK not in course.frameworks:
         raise CourseError(f"expected values are recorded with the {expected_values.RECORD_FRAMEWORK} solutions, "
@@ -192,10 +190,6 @@ def record_expected(course: Course, result: BuildResult) -> int:
 
 def record_mistakes(course: Course, result: BuildResult):
     """Record the fingerprints of the catalogue of known mistakes (see :mod:`coursepack.authoring.mistakes`)."""
-    from coursepack.authoring import mistakes
-    from coursepack.judge import fingerprints
-    from coursepack.course.mistakes import load_catalogue
-
     catalogue = load_catalogue(course)
     if catalogue is None:
         return None

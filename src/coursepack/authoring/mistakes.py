@@ -25,6 +25,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coursepack.grading.grader import grade
 from coursepack.judge import expected_values
 from coursepack.course.config import Course
 from coursepack.testing.diagnose import ATOL, RTOL
@@ -109,7 +110,6 @@ def record_fingerprints(course: Course, catalogue: Catalogue, *, mistakes: list[
                         pool: dict | None = None) -> tuple[Summary, dict[tuple[str, str], dict]]:
     """Grade every mistake on its task; return the summary and the fingerprints by
     (visibility, test file stem) as npz-ready dicts."""
-    from coursepack.grading.grader import grade  # grading sits above the catalogue; import late
 
     own_pool = pool is None
     pool = {} if own_pool else pool

@@ -27,14 +27,14 @@ from coursepack.quiz.publish import student_copy
 from coursepack.fileio import write_atomic
 from coursepack.grading.protected import release_course_toml, student_workflow
 from coursepack.templating import render
+from coursepack.notebooks.cells import TRACK_NAMES
+from coursepack.notebooks.cells import notebook_json, notebook_name
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the coursepack package: it ships whole
 
 
 def student_readme(course: Course) -> str:
     """The release's README.md: what to edit and the commands a student runs."""
-    from coursepack.notebooks.cells import TRACK_NAMES
-
     tracks = " or ".join(f"`assignments/{folder}/` ({TRACK_NAMES[fw]})"
                          for fw in course.frameworks for folder in sorted(course.package_dirs(fw)))
     check_one = f".venv/bin/course check {course.tasks[0].id}"
@@ -89,8 +89,6 @@ def make_release(course: Course, out: Path) -> tuple[Path, Path]:
 
 def _write_notebooks(course: Course, folder: Path) -> None:
     """The notebook version of each track (stubs in, public checks only), for Jupyter users."""
-    from coursepack.notebooks.cells import notebook_json, notebook_name
-
     for framework in course.frameworks:
         data = notebook_json(course, framework, course.assignments, for_nbgrader=False)
         write_atomic(folder / f"{notebook_name(course, framework)}.ipynb",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+import re
 
 from coursepack.errors import CourseError
 
@@ -38,7 +39,6 @@ QUIZ_KINDS = ("pre", "post")
 @dataclass(frozen=True)
 class Task:
     """One graded unit of work: a symbol (or a few) a student implements."""
-
     id: str
     title: str
     idea: str
@@ -57,7 +57,6 @@ class Task:
 @dataclass(frozen=True)
 class QuizConfig:
     """One quiz of ``[quizzes.pre]`` / ``[quizzes.post]``."""
-
     kind: str
     bank: Path          # the instructor's bank (with answers)
     draw: int           # questions each student gets
@@ -71,7 +70,6 @@ class QuizConfig:
 @dataclass(frozen=True)
 class LessonConfig:
     """``[lesson]``: the lesson this course teaches, as the curriculum numbers and outlines it."""
-
     summary: str                                               # what the lesson builds (the notebooks' intro)
     number: int | None = None                                  # the curriculum's lesson number (quiz app file)
     sections: dict[str, str] = field(default_factory=dict)     # id -> what it teaches, in the lesson's order
@@ -81,7 +79,6 @@ class LessonConfig:
 @dataclass(frozen=True)
 class NbgraderConfig:
     """``[nbgrader]``: how ``course nbgrader build`` names and dates the assignment."""
-
     assignment: str            # the nbgrader assignment id (default: the course id)
     duedate: str | None        # e.g. "2026-12-18 23:59:00 UTC"; None: no due date
     cell_timeout: int          # seconds a notebook cell may run in nbgrader's kernel
@@ -90,7 +87,6 @@ class NbgraderConfig:
 @dataclass(frozen=True)
 class Course:
     """The validated contents of ``course.toml``; paths are absolute."""
-
     path: Path
     id: str
     title: str
@@ -383,7 +379,6 @@ def _parse_quizzes(raw, root: Path, path: Path, lesson: LessonConfig) -> dict[st
 
 
 def _parse_nbgrader(raw, course_id: str, path: Path) -> NbgraderConfig:
-    import re
 
     if not isinstance(raw, dict):
         raise CourseError("[nbgrader] must be a table", path=path, fix='write [nbgrader] then assignment = "..."')

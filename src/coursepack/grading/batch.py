@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.markup import escape  # submission names come from students: never rich markup
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
 
 from coursepack.course.config import Course, load_course
 from coursepack.errors import CourseError
@@ -44,6 +46,9 @@ from coursepack.grading.submission import detect_framework, locate_submission
 from coursepack.fileio import write_atomic
 from coursepack.reports.results import to_markdown
 from coursepack.judge.worker import sigterm_as_interrupt
+from coursepack.grading.grader import check_course_can_grade
+from coursepack.grading.grader import grade, ungraded_report
+from coursepack.judge.worker import raise_keyboard_interrupt, die_with_parent
 
 RESULTS, FEEDBACK, GRADEBOOK = "results", "feedback", "gradebook.csv"
 RESULT_VERSION = 1
@@ -52,7 +57,6 @@ RESULT_VERSION = 1
 @dataclass(frozen=True)
 class Entry:
     """One submission of a class folder."""
-
     name: str     # the file or folder name without .zip: the key of every output
     path: Path
 
@@ -134,8 +138,6 @@ _state: dict = {}
 
 def _grader_main(course_path: str, parent: int, jobs, events, options: dict) -> None:
     """A grader process: take entries from ``jobs`` until ``None``, report on ``events``."""
-    from coursepack.judge.worker import raise_keyboard_interrupt, die_with_parent
-
     die_with_parent()
     if os.getppid() != parent:  # the parent died before we asked to die with it
         return
@@ -163,8 +165,6 @@ def _grader_main(course_path: str, parent: int, jobs, events, options: dict) -> 
 
 def grade_entry(course: Course, entry: Entry, out: Path, options: dict, pool: dict) -> dict:
     """Grade one entry, write its result and feedback atomically, return a summary."""
-    from coursepack.grading.grader import grade, ungraded_report
-
     began = time.monotonic()
     frameworks = tuple(options["frameworks"]) if options.get("frameworks") else None
     selection = set(options["tasks"]) if options.get("tasks") else None
@@ -237,8 +237,6 @@ def grade_class(course: Course, folder: Path, out: Path, *, workers: int = 1, fr
 
     ``identities`` (submission name -> (student id, where it came from), see
     :func:`coursepack.integrations.lms.roster.identities`) says whose quiz draw each submission is graded for."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-        TimeRemainingColumn
 
     folder, out = Path(folder).resolve(), Path(out).resolve()
     if workers < 1:
@@ -247,7 +245,6 @@ def grade_class(course: Course, folder: Path, out: Path, *, workers: int = 1, fr
         raise CourseError("the output folder is inside the class folder", path=out,
                           fix="choose --out outside the folder of submissions")
     entries, skipped = find_submissions(course, folder)
-    from coursepack.grading.grader import check_course_can_grade
 
     check_course_can_grade(course, frameworks or course.frameworks, "grade")  # before any grade is written
     options = {"out": str(out), "folder": str(folder), "frameworks": list(frameworks or []),

@@ -34,6 +34,9 @@ from coursepack.grading.submission import read_manifest, unpack_submission
 from coursepack.reports.results import Report, summarise
 from coursepack.judge.session import GradingSession
 from coursepack.judge.worker import WORKER_PREFIX, Worker, owned_folder, sigterm_as_interrupt, sweep_folders
+from coursepack.quiz.grading import answers_student
+from coursepack.quiz.grading import grade_quizzes
+from coursepack.quiz.grading import quiz_summary
 
 GRADE_PREFIX = "course-grade-"             # the grader's private copy of the tests
 SUBMISSION_PREFIX = "course-submission-"   # a zip's unpacked files (both swept when orphaned)
@@ -180,7 +183,6 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
     counts = session.hidden_counts if mode == "check" else {}
     report.tasks = summarise(report.tests, selected, frameworks, counts, session._weight)
     if mode == "grade":
-        from coursepack.quiz.grading import grade_quizzes
 
         quiz_tests, quiz_tasks = grade_quizzes(course, submission, tasks, student, quiz_refusal)
         report.tests += quiz_tests
@@ -201,7 +203,6 @@ def _whose_quiz(course: Course, submission: Path, student: str | None, source: s
         return student, source, refusal
     if declared is not None:
         return declared, "declared in the submission's manifest.json (not confirmed by a platform)", None
-    from coursepack.quiz.grading import answers_student
 
     drawn_for = answers_student(course, submission)
     if drawn_for is not None:
@@ -234,7 +235,6 @@ def ungraded_report(course: Course, submission, errors: list[str], frameworks=No
     frameworks = list(frameworks or (course.framework,))
     selected = [t for t in course.tasks if tasks is None or t.id in tasks]
     summaries = summarise([], selected, frameworks, {}, 1.0 / len(frameworks))
-    from coursepack.quiz.grading import quiz_summary
 
     summaries += [quiz_summary(kind, float(config.points))
                   for kind, config in course.quizzes.items() if tasks is None or f"quiz-{kind}" in tasks]

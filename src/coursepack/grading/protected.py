@@ -15,14 +15,13 @@ import os
 from pathlib import Path
 
 from coursepack.course.config import Course
+from coursepack.templating import render
 
 PROTECTED = ("assignments/tests/", "course.toml", ".github/")
 
 
 def student_workflow() -> str:
     """The students' GitHub Actions workflow: public checks on every push, progress in the job summary."""
-    from coursepack.templating import render
-
     return render("student/course-check.yml")
 
 

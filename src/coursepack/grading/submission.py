@@ -17,11 +17,14 @@ import platform
 import time
 import zipfile
 from pathlib import Path
+from importlib import metadata
 
 from coursepack import __version__
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
 from coursepack.grading.protected import protected_digests
+from coursepack.course.stubs import stub_marker
+from coursepack.quiz.progress import saved_progress
 
 def make_submission(course: Course, work: Path, framework: str, out: Path, student: str) -> Path:
     """Zip the student's work (tracks, shared files, quiz answers) with a manifest."""
@@ -54,9 +57,6 @@ def make_submission(course: Course, work: Path, framework: str, out: Path, stude
 
 def submission_warnings(course: Course, work: Path, framework: str, student: str) -> list[str]:
     """What a student should know before handing in ``work`` for ``framework``."""
-    from coursepack.course.stubs import stub_marker
-    from coursepack.quiz.progress import saved_progress
-
     def not_started(fw: str) -> tuple[list[str], list[str]]:
         stubbed, missing = [], []
         for task in course.tasks:
@@ -97,7 +97,6 @@ def submission_warnings(course: Course, work: Path, framework: str, student: str
 
 
 def _library_versions() -> dict[str, str]:
-    from importlib import metadata
 
     versions = {}
     for name in ("torch", "tensorflow-cpu", "tensorflow", "numpy", "keras"):

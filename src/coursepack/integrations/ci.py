@@ -24,13 +24,14 @@ from coursepack.grading.submission import detect_framework, locate_submission
 from coursepack.integrations.lms.junit import to_junit
 from coursepack.fileio import write_atomic
 from coursepack.reports.results import Report, to_gradescope, to_markdown
+from coursepack.grading.grader import grade, ungraded_report
+from coursepack.integrations.lms.loose import lay_out
 
 def grade_one(course: Course, folder: Path, *, framework: str | None = None,
               identity: Identity | None = None) -> Report:
     """Grade what a CI platform put in ``folder``; never raises for a bad submission.
 
     ``identity`` is who submitted as the platform says (see :mod:`coursepack.integrations.lms.identity`)."""
-    from coursepack.grading.grader import grade, ungraded_report
 
     chosen = (framework,) if framework in course.frameworks else None  # for a report without grading
     student = identity.student if identity else None
@@ -70,7 +71,6 @@ def _lay_out_loose_files(course: Course, folder: Path, framework: str | None
                          ) -> tuple[Path | None, str | None, list[str]]:
     """Loose module files at the top of ``folder`` (or of its one inner folder), laid into a
     copy of the track's stubs in a new folder: (folder, track, places), or (None, None, [])."""
-    from coursepack.integrations.lms.loose import lay_out
 
     folder = Path(folder)
     if not folder.is_dir():

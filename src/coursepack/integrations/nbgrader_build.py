@@ -25,13 +25,14 @@ import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+import nbformat
 
-from coursepack.authoring import build
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
 from coursepack.notebooks.cells import notebook_json, notebook_name
 from coursepack.fileio import write_atomic
 from coursepack.templating import render
+from coursepack.authoring.release import make_release
 
 
 def nbgrader_config(course: Course, course_rel: str) -> str:
@@ -43,8 +44,6 @@ def nbgrader_config(course: Course, course_rel: str) -> str:
 
 def make_notebook(course: Course, framework: str):
     """The source notebook of one track (solutions inside, hidden tests marked), validated."""
-    import nbformat
-
     nb = nbformat.from_dict(notebook_json(course, framework, course.solutions, for_nbgrader=True))
     nbformat.validate(nb)
     return nb
@@ -63,13 +62,12 @@ def _venv_on_path():
 
 def build_nbgrader(course: Course, out: Path, frameworks: tuple[str, ...] | None = None) -> list[Path]:
     """Write (or refresh) the nbgrader course in ``out``; return the files written."""
-    try:
+    try:  # imported here, so a Python without nbgrader gets this message, not a traceback
         import nbformat
         from nbgrader.api import Gradebook
         from nbgrader.utils import parse_utc
     except ImportError:
         raise CourseError("nbgrader is not installed in this Python", fix="pip install -e '.[nbgrader]'") from None
-    from coursepack.authoring.release import make_release
 
     if not course.hidden_tests.is_dir() or not course.solutions.is_dir():
         raise CourseError("the nbgrader course is built from the instructor's copy (solutions and hidden tests)",

@@ -24,10 +24,13 @@ from pathlib import Path
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
+import copy
 
 from coursepack.course.config import load_course
 from coursepack.notebooks.cells import checks_requested, notebook_cells, notebook_name
 from coursepack.notebooks.check import verdict_text
+from coursepack.grading.grader import grade
+from coursepack.notebooks.cells import write_track
 
 _POOL: dict = {}  # warm workers shared by every notebook this nbgrader process grades
 
@@ -41,7 +44,6 @@ def _close_pool() -> None:
 
 class JudgeVerdicts(NbGraderPreprocessor):
     """Replace the outputs of the graded test cells with the judge's verdicts."""
-
     course_toml = Unicode("", help="Path of the course.toml whose tests grade the notebooks.").tag(config=True)
 
     def preprocess(self, nb, resources):
@@ -81,8 +83,6 @@ class JudgeVerdicts(NbGraderPreprocessor):
         return nb, resources
 
     def _grade(self, course, framework, answers, tests):
-        from coursepack.grading.grader import grade
-        from coursepack.notebooks.cells import write_track
 
         reports = {}
         for hidden in (False, True):
@@ -100,8 +100,6 @@ class JudgeVerdicts(NbGraderPreprocessor):
 
 def _only_task(report, task: str):
     """A copy of ``report`` restricted to one task (for that task's cell)."""
-    import copy
-
     own = copy.copy(report)
     own.tests = [t for t in report.tests if t.task == task]
     own.tasks = [s for s in report.tasks if s.id == task]

@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import zipfile
 
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
@@ -37,8 +38,6 @@ def load(folder: Path, stem: str) -> dict[str, np.ndarray]:
 
 def npz_bytes(values: dict[str, np.ndarray]) -> bytes:
     """Deterministic npz bytes (sorted keys, fixed timestamps) so rebuilds are byte-identical."""
-    import zipfile
-
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for key in sorted(values):

@@ -19,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 import pytest
+import importlib.util
 
 from coursepack.judge import expected_values
 from coursepack.course.config import Course
@@ -39,7 +40,6 @@ IMPORT_TIME_LIMIT = 10.0
 
 class GradingSession:
     """A pytest plugin object: fixtures, collection rules and result capture."""
-
     def __init__(self, course: Course, submission: Path, frameworks: tuple[str, ...], mode: str,
                  tasks: set[str] | None = None, hide: list[Path] | None = None,
                  pool: dict[str, Worker] | None = None, progress: Callable[[str, dict], None] | None = None):
@@ -129,7 +129,6 @@ class GradingSession:
     def shared_module(self, name: str):
         """Import a trusted shared file (e.g. toylang) into the grader, once."""
         if name not in self._shared:
-            import importlib.util
 
             path = self.course.shared_source(f"{name}.py")
             spec = importlib.util.spec_from_file_location(f"_course_shared_{name}", path)

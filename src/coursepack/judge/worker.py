@@ -22,6 +22,7 @@ is gone (:func:`sweep_folders`).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import json
 import os
@@ -364,8 +365,6 @@ def sigterm_as_interrupt():
 def die_with_parent() -> None:
     """Ask Linux to SIGKILL this process when its parent dies (PR_SET_PDEATHSIG)."""
     try:
-        import ctypes
-
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         pass

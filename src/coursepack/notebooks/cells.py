@@ -21,6 +21,10 @@ import ast
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+import hashlib
+import inspect
+import json
+import shutil
 
 from coursepack.course.stubs import BEGIN, END
 from coursepack.course.config import Course
@@ -41,7 +45,6 @@ class Cell:
 @dataclass
 class Chunk:
     """A top-level piece of a module: given statements, or one definition to write."""
-
     kind: str                    # docstring | given | answer
     text: str
     name: str = ""
@@ -125,8 +128,6 @@ def for_notebook(given: str) -> str:
 
 def markdown_from_docstring(doc: str) -> str:
     """reStructuredText-ish docstrings as Markdown: ``code`` -> `code`, :: blocks indented."""
-    import inspect
-
     text = inspect.cleandoc(doc)
     text = text.replace("``", "`")
     return re.sub(r"::\n", ":\n", text)
@@ -193,7 +194,6 @@ def notebook_cells(course: Course, framework: str, root: Path) -> list[Cell]:
 
 def notebook_answers(course: Course, framework: str, path: Path) -> dict[str, str]:
     """The answer definitions of a notebook file: for each, the last code cell defining it."""
-    import json
 
 
     try:
@@ -215,7 +215,6 @@ def notebook_answers(course: Course, framework: str, path: Path) -> dict[str, st
 def write_track(course: Course, framework: str, answers: dict[str, str], dest: Path) -> Path:
     """A submission folder like ``assignments/``: the track's trusted stubs with the
     given answer definitions (by symbol) put in. Returns ``dest``."""
-    import shutil
 
     dest = Path(dest)
     for package in sorted(course.package_dirs(framework)):
@@ -379,7 +378,6 @@ def _code(source: str, grade_id: str, kind: str, for_nbgrader: bool, points=None
 
 
 def _cell_id(text: str) -> str:
-    import hashlib
 
     return "md-" + hashlib.sha256(text.encode()).hexdigest()[:12]
 

@@ -58,7 +58,7 @@ def notebook_course(hidden: bool = False) -> Course:
 
 def _history() -> list[str]:
     try:
-        from IPython import get_ipython
+        from IPython import get_ipython  # exists only where a Jupyter kernel runs
     except ImportError:
         return []
     shell = get_ipython()

@@ -21,6 +21,7 @@ from coursepack.templating import TEMPLATES
 from coursepack.fileio import write_atomic
 from coursepack.reports.results import Report
 from coursepack.plots.run import KINDS, Drawn, make_plots
+from coursepack.grading.grader import grade
 
 TEMPLATE = "report.html.j2"
 
@@ -46,8 +47,6 @@ def render(course: Course, report: Report, drawn: list[Drawn]) -> str:
 def write_report(course: Course, submission: Path, frameworks: tuple[str, ...], out: Path,
                  progress=None, on_plot=None) -> Report:
     """Check ``submission`` with the public tests, draw every plot, write the page to ``out``."""
-    from coursepack.grading.grader import grade
-
     report, _ = grade(course, submission, frameworks=frameworks, mode="check", progress=progress)
     drawn = []
     with tempfile.TemporaryDirectory(prefix="course-report-") as folder:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from rich.text import Text
 
 from coursepack.course.config import Course
 from coursepack.plots import figures, terminal
@@ -107,8 +108,6 @@ def make_plots(course: Course, submission: Path, framework: str, kinds: tuple[st
 
 def show(item: Drawn, console, heat_maps: bool) -> None:
     """Print one kind's result: where the PNG is and what it shows, or why there is none."""
-    from rich.text import Text
-
     head = f"{item.kind} ({item.framework}, {item.seconds:.1f} s)"
     if item.problem:
         console.print(Text(f"{head}: no plot: {item.problem}", style="yellow"))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+import json
 
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
@@ -96,8 +97,6 @@ def write_lms_gradebook(course: Course, roster: Roster, results: dict[str, dict]
 
 def class_results(out: Path) -> dict[str, dict]:
     """The reports stored in a graded class's ``OUT/results/`` by submission name."""
-    import json
-
     reports = {}
     for path in sorted((Path(out) / "results").glob("*.json")):
         try:
