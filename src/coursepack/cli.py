@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import sys
-import time
 from pathlib import Path
 
 import click
@@ -28,11 +26,12 @@ from coursepack.grading import checked
 from coursepack.course.config import load_course
 from coursepack.errors import CourseError
 from coursepack.grading.grader import grade as run_grading
-from coursepack.reports.render import grading_progress, print_report, pts
+from coursepack.reports.render import grading_progress, print_report, print_status, pts
 from coursepack.integrations.lms.junit import to_junit
 from coursepack.fileio import write_atomic
 from coursepack.integrations.lms.identity import GRADESCOPE_FIELDS
 from coursepack.reports.results import HIDDEN_CHOICES, WRITERS, to_json
+from coursepack.student import default_lang, student_id
 
 FORMATS = {**WRITERS, "junit": to_junit}
 
@@ -213,47 +212,10 @@ def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume, roste
 @friendly
 def status(ctx):
     """Which tasks pass and the points so far (the latest `course check` of each task)."""
+    from coursepack.quiz.progress import quiz_status  # lazy: start-up
+
     course = _course(ctx)
-    console = _console()
-    checked = checked.tracks(course)
-    if not checked:
-        console.print("No check has been run yet: run `course check`.")
-    for fw, (folder, states) in checked.items():
-        console.print(Text(f"Track {fw} ({folder}):"))
-        for task, state in zip(course.tasks, states):
-            if state is None:
-                console.print(f"  [dim]{'-':<4}  {task.id:<18} not checked yet (`course check {task.id}`)[/dim]")
-                continue
-            done = state.failed == 0 and state.passed > 0
-            mark = "[green]pass[/green]" if done else "[red]todo[/red]"
-            when = time.strftime("%m-%d %H:%M", time.localtime(state.when))
-            note = f"  [yellow]changed since: `course check {task.id}`[/yellow]" if state.changed else ""
-            console.print(f"  {mark}  {task.id:<18} {pts(state.score):>5} / {pts(state.public_points):<5} "
-                          f"checked {when}{note}")
-        done = [st for st in states if st is not None]
-        console.print(f"  Public points so far: {pts(sum(st.score for st in done))} of the "
-                      f"{pts(sum(st.public_points for st in done))} of the {len(done)} task(s) checked "
-                      f"(of {len(states)})")
-    _quiz_status(course, console)
-
-
-def _quiz_status(course, console) -> None:
-    from coursepack.quiz.progress import saved_progress  # lazy: start-up
-
-    for kind, config in course.quizzes.items():
-        progress, problem = saved_progress(course.assignments, kind)
-        if problem:
-            console.print(Text(f"Quiz {kind}: {problem}", style="red"))
-            continue
-        if progress is None:
-            console.print(f"Quiz {kind}: not started (`course quiz {kind}`)")
-            continue
-        answered = f"{len(progress.answers)} of {len(progress.questions)} answered"
-        if progress.feedback:
-            answered += f", {sum(progress.feedback.values())} right"
-        if config.feedback == "deferred":
-            answered += f" (graded with the hidden tests, {pts(config.points)} points)"
-        console.print(f"Quiz {kind}: {answered}")
+    print_status(_console(), course.tasks, checked.tracks(course), quiz_status(course))
 
 
 @main.command()
@@ -268,27 +230,11 @@ def _quiz_status(course, console) -> None:
 @friendly
 def submit(ctx, framework, student, notebook, out):
     """Zip your work with a manifest (files and their SHA-256, framework, versions, time)."""
-    import shutil  # lazy: start-up
-    import tempfile  # lazy: start-up
+    from coursepack.notebooks.submit import submit as make_zip  # lazy: start-up
 
-    from coursepack.grading.submission import make_submission, submission_warnings  # lazy: start-up
-
-    course = _course(ctx)
-    if notebook and framework is None:
-        framework = next((fw for fw in course.frameworks if notebook.stem.endswith(f"_{fw}")), None)
-    framework = course.resolve_frameworks(framework)[0]
-    out = out or course.root / f"submission-{framework}.zip"
-    student = _student_id(student)
-    with tempfile.TemporaryDirectory(prefix="course-submit-") as tmp:
-        work = course.assignments
-        if notebook is not None:
-            from coursepack.notebooks.cells import notebook_answers, write_track  # lazy: start-up
-
-            work = write_track(course, framework, notebook_answers(course, framework, notebook), Path(tmp))
-            if (course.assignments / "quiz_answers").is_dir():
-                shutil.copytree(course.assignments / "quiz_answers", work / "quiz_answers")
-        path = make_submission(course, work, framework, out, student)
-        warnings = submission_warnings(course, work, framework, student)
+    student = student_id(student)
+    path, framework, warnings = make_zip(_course(ctx), framework=framework, student=student, out=out,
+                                         notebook=notebook)
     for warning in warnings:
         click.secho(f"note: {warning}", fg="yellow", err=True)
     click.echo(f"wrote {path} ({framework} track, student {student}): hand in this file")
@@ -517,30 +463,6 @@ def nbgrader_build(ctx, out, framework):
 
 # -- quizzes ---------------------------------------------------------------------------
 
-def _default_lang() -> str:
-    import locale  # lazy: start-up
-    import os  # lazy: start-up
-
-    name = os.environ.get("LC_ALL") or os.environ.get("LANG") or (locale.getlocale()[0] or "")
-    return "zh" if name.lower().startswith("zh") else "en"
-
-
-def _student_id(given: str | None) -> str:
-    import getpass  # lazy: start-up
-    import os  # lazy: start-up
-    import subprocess  # lazy: start-up
-
-    if given:
-        return given
-    if os.environ.get("COURSE_STUDENT"):
-        return os.environ["COURSE_STUDENT"]
-    try:
-        email = subprocess.run(["git", "config", "user.email"], capture_output=True, text=True, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        email = ""
-    return email or getpass.getuser()
-
-
 @main.group()
 def quiz():
     """Pre- and post-lecture quizzes.
@@ -575,53 +497,22 @@ def _quiz_command(kind: str, help_text: str):
 
 def take_quiz(ctx, kind, lang, sheet_file, answers_file, student, work):
     """Take the pre- or post-lecture quiz; progress is saved after every answer."""
-    from coursepack.quiz.bank import course_bank  # lazy: start-up
-    from coursepack.quiz.progress import answers_path, save, start_or_resume  # lazy: start-up
-    from coursepack.quiz.terminal import answer_from_file, answer_sheet, run_interactive  # lazy: start-up
+    from coursepack.quiz.session import open_quiz, write_sheet  # lazy: start-up
+    from coursepack.quiz.terminal import answer_from_file, run_interactive  # lazy: start-up
 
-    course = _course(ctx.find_root())
-    config = course.quiz(kind)
-    bank = course_bank(course, kind)
-    feedback = config.feedback == "immediate"
-    if feedback and not bank.can_check:
-        raise CourseError("this copy of the bank cannot check answers", path=config.bank,
-                          fix="ask your instructor for the quiz files of the release")
-    if sheet_file and answers_file:
-        raise CourseError("--sheet writes a sheet to fill in and --answers reads it back: use one at a time",
-                          path=sheet_file, fix=f"run `course quiz {kind} --sheet FILE`, fill it in, "
-                                               f"then `course quiz {kind} --answers FILE`")
-    path = answers_path(work or course.assignments, kind)
-    for given in (sheet_file, answers_file):
-        if given is not None and Path(given).resolve().parent == path.parent.resolve():
-            raise CourseError(f"is in {path.parent.name}/, where the quizzes save your answers; the sheet is a "
-                              "file of its own", path=given,
-                              fix=f"choose another place, e.g. `course quiz {kind} --sheet {kind}-sheet.json`")
-    if sheet_file is not None and Path(sheet_file).exists():
-        raise CourseError("exists already: writing the sheet again would replace what you filled in", path=sheet_file,
-                          fix=f"pass it with `course quiz {kind} --answers {sheet_file}`, or remove it first")
-    who = _student_id(student)
-    progress = start_or_resume(path, bank, who, lang, config.draw, default_lang=_default_lang())
-    if progress.student != who:
-        raise CourseError(f"holds answers drawn for {progress.student!r}, not for {who!r} "
-                          "(each student's questions are their own)", path=path,
-                          fix=f"pass --student {progress.student} (as for `course submit`), or move the file away "
-                              "to start again")
-    save(path, progress)
+    run = open_quiz(_course(ctx.find_root()), kind, student=student_id(student), lang=lang, work=work,
+                    sheet=sheet_file, answers=answers_file, interactive=sys.stdin.isatty(),
+                    default_lang=default_lang())
     console = _console()
     if sheet_file:
-        write_atomic(sheet_file, json.dumps(answer_sheet(bank, progress), indent=2, ensure_ascii=False) + "\n")
-        console.print(Text(f"Your {len(progress.questions)} questions are in {sheet_file} (student "
-                           f"{progress.student}): fill in each \"answer\", then run "
+        write_sheet(run, sheet_file)
+        console.print(Text(f"Your {len(run.progress.questions)} questions are in {sheet_file} (student "
+                           f"{run.progress.student}): fill in each \"answer\", then run "
                            f"`course quiz {kind} --answers {sheet_file}`."))
-        return
-    if answers_file:
-        answer_from_file(bank, progress, path, answers_file, console, feedback=feedback)
-        return
-    if not sys.stdin.isatty():
-        raise CourseError("the quiz needs a terminal to ask its questions", path=path,
-                          fix=f"run it in a terminal, or write your questions with `course quiz {kind} --sheet FILE`, "
-                              f"fill in the answers and pass the file with --answers")
-    run_interactive(bank, progress, path, console, feedback=feedback)
+    elif answers_file:
+        answer_from_file(run.bank, run.progress, run.path, answers_file, console, feedback=run.feedback)
+    else:
+        run_interactive(run.bank, run.progress, run.path, console, feedback=run.feedback)
 
 
 _quiz_command("pre", "Take the pre-lecture quiz: each answer is checked at once (no points).")

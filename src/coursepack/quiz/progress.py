@@ -13,6 +13,7 @@ from pathlib import Path
 from coursepack.errors import CourseError
 from coursepack.fileio import write_atomic
 from coursepack.quiz.bank import Bank
+from coursepack.reports.render import pts
 from coursepack.quiz.draw import Drawn, draw
 
 
@@ -116,3 +117,23 @@ def start_or_resume(path: Path, bank: Bank, student: str, lang: str | None, coun
 
 def save(path: Path, progress: Progress) -> None:
     write_atomic(path, json.dumps(asdict(progress), indent=2, ensure_ascii=False) + "\n")
+
+
+def quiz_status(course) -> list[tuple[str, bool]]:
+    """One line per quiz for ``course status`` (how far the student is), with whether the
+    line reports a problem (an unreadable answers file)."""
+    lines = []
+    for kind, config in course.quizzes.items():
+        progress, problem = saved_progress(course.assignments, kind)
+        if problem:
+            lines.append((f"Quiz {kind}: {problem}", True))
+        elif progress is None:
+            lines.append((f"Quiz {kind}: not started (`course quiz {kind}`)", False))
+        else:
+            answered = f"{len(progress.answers)} of {len(progress.questions)} answered"
+            if progress.feedback:
+                answered += f", {sum(progress.feedback.values())} right"
+            if config.feedback == "deferred":
+                answered += f" (graded with the hidden tests, {pts(config.points)} points)"
+            lines.append((f"Quiz {kind}: {answered}", False))
+    return lines

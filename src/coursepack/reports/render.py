@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -100,3 +101,28 @@ def grading_progress(console: Console):
 
     with view:
         yield progress
+
+
+def print_status(console: Console, tasks, tracks: dict, quiz_lines: list[tuple[str, bool]]) -> None:
+    """``course status``: per track, each task's latest check (``tracks`` as
+    :func:`coursepack.grading.checked.tracks` gives it), then the quizzes (line, is a problem)."""
+    if not tracks:
+        console.print("No check has been run yet: run `course check`.")
+    for fw, (folder, states) in tracks.items():
+        console.print(Text(f"Track {fw} ({folder}):"))
+        for task, state in zip(tasks, states):
+            if state is None:
+                console.print(f"  [dim]{'-':<4}  {task.id:<18} not checked yet (`course check {task.id}`)[/dim]")
+                continue
+            done = state.failed == 0 and state.passed > 0
+            mark = "[green]pass[/green]" if done else "[red]todo[/red]"
+            when = time.strftime("%m-%d %H:%M", time.localtime(state.when))
+            note = f"  [yellow]changed since: `course check {task.id}`[/yellow]" if state.changed else ""
+            console.print(f"  {mark}  {task.id:<18} {pts(state.score):>5} / {pts(state.public_points):<5} "
+                          f"checked {when}{note}")
+        done = [st for st in states if st is not None]
+        console.print(f"  Public points so far: {pts(sum(st.score for st in done))} of the "
+                      f"{pts(sum(st.public_points for st in done))} of the {len(done)} task(s) checked "
+                      f"(of {len(states)})")
+    for line, problem in quiz_lines:
+        console.print(Text(line, style="red" if problem else ""))
