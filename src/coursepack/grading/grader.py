@@ -81,24 +81,59 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
     """
     submission = Path(submission).resolve()
     if submission.is_file() and submission.suffix == ".zip":
-        folder, owner = owned_folder(SUBMISSION_PREFIX)
-        unpacked = folder / "submission"
-        try:
-            manifest = unpack_submission(submission, unpacked)
-            report, session = grade(course, unpacked, frameworks=frameworks, mode=mode, tasks=tasks, quiet=quiet,
-                                    student=student, identity_source=identity_source, pool=pool, hide=[*(hide or []), submission.parent],
-                                    progress=progress)
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-            os.close(owner)
-        report.submission = str(submission)
-        if not manifest:
-            report.errors.append("the zip has no manifest.json: it was not made by `course submit`")
-        return report, session
+        return _grade_zip(course, submission, frameworks=frameworks, mode=mode, tasks=tasks, quiet=quiet,
+                          student=student, identity_source=identity_source, pool=pool, hide=hide, progress=progress)
     if not submission.is_dir():
         raise CourseError("does not exist" if not submission.exists() else "is neither a folder nor a zip",
                           path=submission, fix="pass a folder laid out like assignments/, a zip made by "
                                                "`course submit`, or a class folder of those")
+    code_tasks = _code_tasks(course, submission, frameworks, mode, tasks)
+    manifest = read_manifest(submission)  # a submission made by `course submit`, unpacked
+    declared = manifest.get("student") if manifest and isinstance(manifest.get("student"), str) else None
+    student, identity_source, quiz_refusal = _whose_quiz(course, submission, student, identity_source, declared)
+    began = time.monotonic()
+    for prefix in (GRADE_PREFIX, SUBMISSION_PREFIX, WORKER_PREFIX):  # what a killed grader left behind
+        sweep_folders(prefix)
+    hide = [course.root, Path(tempfile.gettempdir()), submission.parent, *(hide or [])]
+    session = GradingSession(course, submission, frameworks, mode, tasks, hide=hide, pool=pool, progress=progress)
+    _run_tests(course, session, mode, quiet, run_code=bool(code_tasks))
+    session.errors += _submission_notes(course, submission, frameworks, mode, manifest)
+    report = Report(course=course.id, submission=str(submission), frameworks=list(frameworks),
+                    isolation=sandbox.isolation_level(), mode=mode, tests=session.results,
+                    errors=session.errors, seconds=round(time.monotonic() - began, 2),
+                    worker_peak_mb=round(session.worker_peak_mb, 1), student=student,
+                    identity_source=identity_source, declared_student=declared)
+    if quiz_refusal and mode == "grade":
+        report.errors.append(quiz_refusal)
+    selected = [t for t in course.tasks if t.id in code_tasks]
+    counts = session.hidden_counts if mode == "check" else {}
+    report.tasks = summarise(report.tests, selected, frameworks, counts, session._weight)
+    if mode == "grade":
+        quiz_tests, quiz_tasks = grade_quizzes(course, submission, tasks, student, quiz_refusal)
+        report.tests += quiz_tests
+        report.tasks += quiz_tasks
+    return report, session
+
+
+def _grade_zip(course: Course, archive: Path, *, hide, **options) -> tuple[Report, GradingSession]:
+    """A ``course submit`` zip: unpacked into a private folder, graded, the folder removed."""
+    folder, owner = owned_folder(SUBMISSION_PREFIX)
+    unpacked = folder / "submission"
+    try:
+        manifest = unpack_submission(archive, unpacked)
+        report, session = grade(course, unpacked, hide=[*(hide or []), archive.parent], **options)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.close(owner)
+    report.submission = str(archive)
+    if not manifest:
+        report.errors.append("the zip has no manifest.json: it was not made by `course submit`")
+    return report, session
+
+
+def _code_tasks(course: Course, submission: Path, frameworks, mode: str, tasks: set[str] | None) -> set[str]:
+    """The code tasks to test (``tasks`` may also name quizzes), once the course and the
+    submission are known to be gradable for them."""
     code_tasks = {t.id for t in course.tasks}
     if tasks is not None:
         unknown = set(tasks) - code_tasks - {f"quiz-{k}" for k in course.quizzes}
@@ -112,15 +147,13 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
             raise CourseError(
                 f"has none of the {fw} track's folders ({', '.join(sorted(course.package_dirs(fw)))})",
                 path=submission, fix="pass the folder that contains them (like assignments/)")
-    manifest = read_manifest(submission)  # a submission made by `course submit`, unpacked
-    declared = manifest.get("student") if manifest and isinstance(manifest.get("student"), str) else None
-    student, identity_source, quiz_refusal = _whose_quiz(course, submission, student, identity_source, declared)
-    began = time.monotonic()
-    for prefix in (GRADE_PREFIX, SUBMISSION_PREFIX, WORKER_PREFIX):  # what a killed grader left behind
-        sweep_folders(prefix)
+    return code_tasks
+
+
+def _run_tests(course: Course, session: GradingSession, mode: str, quiet: bool, *, run_code: bool) -> None:
+    """pytest, in this process, on private copies of the course's own test files, with
+    ``session`` as the plugin that gives them their judge; the session is closed after."""
     workdir, owner = owned_folder(GRADE_PREFIX)
-    hide = [course.root, Path(tempfile.gettempdir()), submission.parent, *(hide or [])]
-    session = GradingSession(course, submission, frameworks, mode, tasks, hide=hide, pool=pool, progress=progress)
     try:
         # Trusted copies of the test files: nothing from the submission is ever collected,
         # and no conftest.py or ini file near the submission can change the run.
@@ -143,7 +176,7 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
         saved = {k: os.environ.pop(k) for k in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS") if k in os.environ}
         sink = io.StringIO()
         try:
-            if not code_tasks:
+            if not run_code:
                 code = 0  # only quizzes asked for: no code test to run
             elif quiet:
                 with redirect_stdout(sink), redirect_stderr(sink):
@@ -161,33 +194,23 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
         shutil.rmtree(workdir, ignore_errors=True)
         os.close(owner)
 
+
+def _submission_notes(course: Course, submission: Path, frameworks, mode: str, manifest: dict | None) -> list[str]:
+    """What an instructor should know about the files themselves: links that were ignored,
+    and (when grading) protected files the student changed."""
+    notes = []
     for fw in frameworks:
         for package in course.package_dirs(fw):
             for path in sorted((submission / package).rglob("*")) if (submission / package).is_dir() else ():
                 if path.is_symlink():
-                    session.errors.append(f"{path.relative_to(submission)} is a symbolic link and was "
-                                          "ignored: submit real files")
+                    notes.append(f"{path.relative_to(submission)} is a symbolic link and was "
+                                 "ignored: submit real files")
     if mode == "grade":
         changed = protected_changes(course, manifest) if manifest is not None else []
         changed += [c for c in protected_changes_on_disk(course, submission) if c.split(" (")[0] not in changed]
         if changed:
-            session.errors.append("protected files were changed: " + ", ".join(changed[:10]))
-    report = Report(course=course.id, submission=str(submission), frameworks=list(frameworks),
-                    isolation=sandbox.isolation_level(), mode=mode, tests=session.results,
-                    errors=session.errors, seconds=round(time.monotonic() - began, 2),
-                    worker_peak_mb=round(session.worker_peak_mb, 1), student=student,
-                    identity_source=identity_source, declared_student=declared)
-    if quiz_refusal and mode == "grade":
-        report.errors.append(quiz_refusal)
-    selected = [t for t in course.tasks if t.id in code_tasks]
-    counts = session.hidden_counts if mode == "check" else {}
-    report.tasks = summarise(report.tests, selected, frameworks, counts, session._weight)
-    if mode == "grade":
-
-        quiz_tests, quiz_tasks = grade_quizzes(course, submission, tasks, student, quiz_refusal)
-        report.tests += quiz_tests
-        report.tasks += quiz_tasks
-    return report, session
+            notes.append("protected files were changed: " + ", ".join(changed[:10]))
+    return notes
 
 
 def _whose_quiz(course: Course, submission: Path, student: str | None, source: str | None,
