@@ -187,18 +187,7 @@ def _parse(raw: dict, path: Path) -> Course:
     _no_unknown(limits, _LIMIT_KEYS, "[limits]", path)
     root = path.parent
 
-    frameworks = tuple(_strings(_get(course, "frameworks", list, "[course]", path), "[course] frameworks", path))
-    if not frameworks:
-        raise CourseError("[course] frameworks is empty", path=path,
-                          fix='list at least one of "torch", "tf"')
-    for fw in frameworks:
-        if fw not in KNOWN_FRAMEWORKS:
-            raise CourseError(f"[course] frameworks names unknown framework {fw!r}", path=path,
-                              fix=f"use only {', '.join(KNOWN_FRAMEWORKS)}")
-    framework = course.get("framework", frameworks[0])
-    if framework not in frameworks:
-        raise CourseError(f"[course] framework = {framework!r} is not in frameworks {list(frameworks)}",
-                          path=path, fix="choose one of the offered frameworks")
+    frameworks, framework = _parse_frameworks(course, path)
 
     def folder(key: str) -> Path:
         value = root / _get(course, key, str, "[course]", path)
@@ -226,57 +215,12 @@ def _parse(raw: dict, path: Path) -> Course:
     if not isinstance(tasks_raw, list) or not tasks_raw:
         raise CourseError("no [[tasks]] defined", path=path,
                           fix="add at least one [[tasks]] table")
+    tests_dirs = {"public_tests": public_tests, "hidden_tests": hidden_tests}
     tasks: list[Task] = []
     seen: set[str] = set()
     for index, t in enumerate(tasks_raw):
-        where = f"[[tasks]] #{index + 1}"
-        if not isinstance(t, dict):
-            raise CourseError(f"{where} must be a table", path=path)
-        _no_unknown(t, _TASK_KEYS, where, path)
-        task_id = _get(t, "id", str, where, path)
-        where = f"[[tasks]] id={task_id!r}"
-        if task_id in seen:
-            raise CourseError(f"duplicate task id {task_id!r}", path=path,
-                              fix="give every task a unique id")
-        seen.add(task_id)
-        files = _get(t, "files", dict, where, path)
-        _strings(list(files.values()), f"{where} files", path)
-        for fw, rel in files.items():
-            if fw not in frameworks:
-                raise CourseError(f"{where} files names framework {fw!r}, not offered in [course] frameworks",
-                                  path=path, fix="remove it or add the framework to the course")
-            if not (source / rel).is_file():
-                raise CourseError(f"{where} files.{fw} = {rel!r} does not exist under {source}",
-                                  path=path, fix="correct the path or add the solution file")
-        for fw in frameworks:
-            if fw not in files:
-                raise CourseError(f"{where} has no file for framework {fw!r}", path=path,
-                                  fix=f"add files.{fw} = \"...\" to the task")
-        tests = {}
-        for key, base in (("public_tests", public_tests), ("hidden_tests", hidden_tests)):
-            names = _strings(_get(t, key, list, where, path), f"{where} {key}", path)
-            if not names:
-                raise CourseError(f"{where} {key} is empty", path=path,
-                                  fix="list at least one test file")
-            for name in names:
-                if base.is_dir() and not (base / name).is_file():
-                    raise CourseError(f"{where} {key} lists {name!r}, which is not in {base}",
-                                      path=path, fix="correct the file name or add the test file")
-            tests[key] = tuple(names)
-        symbols = tuple(_strings(_get(t, "symbols", list, where, path), f"{where} symbols", path))
-        if not symbols:
-            raise CourseError(f"{where} symbols is empty", path=path,
-                              fix="name the functions or classes the task implements")
-        tasks.append(Task(
-            id=task_id,
-            title=_get(t, "title", str, where, path),
-            idea=_get(t, "idea", str, where, path),
-            points=_positive(_get(t, "points", (int, float), where, path), f"{where} points", path),
-            time_limit=_positive(t.get("time_limit", default_limit), f"{where} time_limit", path),
-            files=dict(files),
-            symbols=symbols,
-            **tests,
-        ))
+        tasks.append(_parse_task(t, index, path, seen=seen, frameworks=frameworks, source=source,
+                                 tests_dirs=tests_dirs, default_limit=default_limit))
 
     lesson = _parse_lesson(raw.get("lesson"), bool(raw.get("quizzes")), path)
     quizzes = _parse_quizzes(raw.get("quizzes", {}), root, path, lesson)
@@ -298,6 +242,78 @@ def _parse(raw: dict, path: Path) -> Course:
         time_limit=default_limit,
         memory_mb=memory_mb,
         tasks=tuple(tasks),
+    )
+
+
+
+
+def _parse_frameworks(course: dict, path: Path) -> tuple[tuple[str, ...], str]:
+    """[course] frameworks (the tracks offered) and framework (a student's default track)."""
+    frameworks = tuple(_strings(_get(course, "frameworks", list, "[course]", path), "[course] frameworks", path))
+    if not frameworks:
+        raise CourseError("[course] frameworks is empty", path=path,
+                          fix='list at least one of "torch", "tf"')
+    for fw in frameworks:
+        if fw not in KNOWN_FRAMEWORKS:
+            raise CourseError(f"[course] frameworks names unknown framework {fw!r}", path=path,
+                              fix=f"use only {', '.join(KNOWN_FRAMEWORKS)}")
+    framework = course.get("framework", frameworks[0])
+    if framework not in frameworks:
+        raise CourseError(f"[course] framework = {framework!r} is not in frameworks {list(frameworks)}",
+                          path=path, fix="choose one of the offered frameworks")
+    return frameworks, framework
+
+
+def _parse_task(t, index: int, path: Path, *, seen: set[str], frameworks: tuple[str, ...], source: Path,
+                tests_dirs: dict[str, Path], default_limit: float) -> Task:
+    """One [[tasks]] table, checked against the course's tracks, files and test folders."""
+    where = f"[[tasks]] #{index + 1}"
+    if not isinstance(t, dict):
+        raise CourseError(f"{where} must be a table", path=path)
+    _no_unknown(t, _TASK_KEYS, where, path)
+    task_id = _get(t, "id", str, where, path)
+    where = f"[[tasks]] id={task_id!r}"
+    if task_id in seen:
+        raise CourseError(f"duplicate task id {task_id!r}", path=path,
+                          fix="give every task a unique id")
+    seen.add(task_id)
+    files = _get(t, "files", dict, where, path)
+    _strings(list(files.values()), f"{where} files", path)
+    for fw, rel in files.items():
+        if fw not in frameworks:
+            raise CourseError(f"{where} files names framework {fw!r}, not offered in [course] frameworks",
+                              path=path, fix="remove it or add the framework to the course")
+        if not (source / rel).is_file():
+            raise CourseError(f"{where} files.{fw} = {rel!r} does not exist under {source}",
+                              path=path, fix="correct the path or add the solution file")
+    for fw in frameworks:
+        if fw not in files:
+            raise CourseError(f"{where} has no file for framework {fw!r}", path=path,
+                              fix=f"add files.{fw} = \"...\" to the task")
+    tests = {}
+    for key, base in tests_dirs.items():
+        names = _strings(_get(t, key, list, where, path), f"{where} {key}", path)
+        if not names:
+            raise CourseError(f"{where} {key} is empty", path=path,
+                              fix="list at least one test file")
+        for name in names:
+            if base.is_dir() and not (base / name).is_file():
+                raise CourseError(f"{where} {key} lists {name!r}, which is not in {base}",
+                                  path=path, fix="correct the file name or add the test file")
+        tests[key] = tuple(names)
+    symbols = tuple(_strings(_get(t, "symbols", list, where, path), f"{where} symbols", path))
+    if not symbols:
+        raise CourseError(f"{where} symbols is empty", path=path,
+                          fix="name the functions or classes the task implements")
+    return Task(
+        id=task_id,
+        title=_get(t, "title", str, where, path),
+        idea=_get(t, "idea", str, where, path),
+        points=_positive(_get(t, "points", (int, float), where, path), f"{where} points", path),
+        time_limit=_positive(t.get("time_limit", default_limit), f"{where} time_limit", path),
+        files=dict(files),
+        symbols=symbols,
+        **tests,
     )
 
 
