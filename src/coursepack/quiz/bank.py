@@ -164,60 +164,74 @@ def parse_bank(raw: dict, path: Path, quiz_config: QuizConfig, task_ids: Iterabl
         if qid in seen:
             fail(where, "duplicate id", "give every question its own id")
         seen.add(qid)
-        extra = set(item) - _QUESTION_KEYS
-        if extra:
-            fail(where, f"unknown key {sorted(extra)[0]!r}", f"use only {sorted(_QUESTION_KEYS)}")
-        qtype = item.get("type")
-        if qtype not in TYPES:
-            fail(where, f"type = {qtype!r}", f"use one of {', '.join(TYPES)}")
-        section = item.get("section")
-        if section not in sections:
-            fail(where, f"section = {section!r} is not a lesson section",
-                 f"use one of {', '.join(sections)} (or add it to [lesson.sections] in course.toml)")
-        curriculum = item.get("curriculum")
-        if curriculum is not None and curriculum not in curriculum_ideas:
-            fail(where, f"curriculum = {curriculum!r} is not an idea of the {kind}-lecture quiz",
-                 f"use one of {', '.join(curriculum_ideas) or '(none listed)'} or remove it (the ideas are "
-                 f"curriculum in {table} of course.toml)")
-        tasks = _tasks(item.get("tasks", []), task_ids, where, fail)
-        prompt = _texts(item.get("prompt"), f"{where} prompt", fail)
-        explanation = None
-        if "explanation" in item or "answer" in item:  # the instructor's bank explains every answer
-            explanation = _texts(item.get("explanation"), f"{where} explanation", fail)
-        options = {}
-        if qtype in ("single", "multiple"):
-            options = item.get("options")
-            if not isinstance(options, dict) or set(options) != set(LANGS):
-                fail(where, "options must give a list for each of en and zh", "add options = { en = [...], zh = [...] }")
-            counts = {len(options[lang]) for lang in LANGS}
-            if len(counts) != 1 or counts.pop() < 2:
-                fail(where, "options need the same number (at least 2) in every language", "align the option lists")
-            for lang in LANGS:
-                if not all(isinstance(o, str) and o.strip() for o in options[lang]):
-                    fail(where, f"an {lang} option is empty", "write every option in both languages")
-        elif "options" in item:
-            fail(where, f"a {qtype} question has no options", "remove options")
-        answer, answer_hash = item.get("answer"), item.get("answer_hash")
-        if answer is not None and answer_hash is not None:
-            fail(where, "has both answer and answer_hash", "keep answer in the instructor's bank only")
-        if answer is not None:
-            _check_answer(qtype, answer, len(options.get("en", [])), where, fail)
-        tolerance = item.get("tolerance", 0.0)
-        if qtype != "numeric" and "tolerance" in item:
-            fail(where, "tolerance is only for numeric questions", "remove it")
-        if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or tolerance < 0:
-            fail(where, f"tolerance = {tolerance!r}", "use a number >= 0")
-        app = parse_app(item.get("app"), qtype=qtype, n_options=len(options.get("en", [])), answer=answer,
-                        where=where, fail=fail, texts=_texts)
-        questions.append(Question(id=qid, type=qtype, section=section, prompt=prompt, explanation=explanation,
-                                  options={k: list(v) for k, v in options.items()}, answer=answer,
-                                  answer_hash=answer_hash, tolerance=float(tolerance), curriculum=curriculum,
-                                  explanation_sealed=item.get("explanation_sealed"), app=app, tasks=tasks))
+        questions.append(_parse_question(item, qid, where, fail, kind=kind, table=table, sections=sections,
+                                         curriculum_ideas=curriculum_ideas, task_ids=task_ids))
     salt = quiz.get("salt")
     if any(q.answer_hash for q in questions) and not salt:
         fail("[quiz]", "answer hashes need the bank's salt", "rebuild the student copy with `course quiz publish`")
     return Bank(path=path, id=quiz["id"], kind=kind, title=title, questions=tuple(questions), salt=salt,
                 curriculum=curriculum_ideas, sections=sections)
+
+
+
+def _parse_question(item: dict, qid: str, where: str, fail, *, kind: str, table: str, sections, curriculum_ideas,
+                    task_ids: Iterable[str] | None) -> Question:
+    """One [[questions]] table (its id already checked), against its quiz's course data."""
+    extra = set(item) - _QUESTION_KEYS
+    if extra:
+        fail(where, f"unknown key {sorted(extra)[0]!r}", f"use only {sorted(_QUESTION_KEYS)}")
+    qtype = item.get("type")
+    if qtype not in TYPES:
+        fail(where, f"type = {qtype!r}", f"use one of {', '.join(TYPES)}")
+    section = item.get("section")
+    if section not in sections:
+        fail(where, f"section = {section!r} is not a lesson section",
+             f"use one of {', '.join(sections)} (or add it to [lesson.sections] in course.toml)")
+    curriculum = item.get("curriculum")
+    if curriculum is not None and curriculum not in curriculum_ideas:
+        fail(where, f"curriculum = {curriculum!r} is not an idea of the {kind}-lecture quiz",
+             f"use one of {', '.join(curriculum_ideas) or '(none listed)'} or remove it (the ideas are "
+             f"curriculum in {table} of course.toml)")
+    tasks = _tasks(item.get("tasks", []), task_ids, where, fail)
+    prompt = _texts(item.get("prompt"), f"{where} prompt", fail)
+    explanation = None
+    if "explanation" in item or "answer" in item:  # the instructor's bank explains every answer
+        explanation = _texts(item.get("explanation"), f"{where} explanation", fail)
+    options = _options(item, qtype, where, fail)
+    answer, answer_hash = item.get("answer"), item.get("answer_hash")
+    if answer is not None and answer_hash is not None:
+        fail(where, "has both answer and answer_hash", "keep answer in the instructor's bank only")
+    if answer is not None:
+        _check_answer(qtype, answer, len(options.get("en", [])), where, fail)
+    tolerance = item.get("tolerance", 0.0)
+    if qtype != "numeric" and "tolerance" in item:
+        fail(where, "tolerance is only for numeric questions", "remove it")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or tolerance < 0:
+        fail(where, f"tolerance = {tolerance!r}", "use a number >= 0")
+    app = parse_app(item.get("app"), qtype=qtype, n_options=len(options.get("en", [])), answer=answer,
+                    where=where, fail=fail, texts=_texts)
+    return Question(id=qid, type=qtype, section=section, prompt=prompt, explanation=explanation,
+                    options={k: list(v) for k, v in options.items()}, answer=answer,
+                    answer_hash=answer_hash, tolerance=float(tolerance), curriculum=curriculum,
+                    explanation_sealed=item.get("explanation_sealed"), app=app, tasks=tasks)
+
+
+def _options(item: dict, qtype: str, where: str, fail) -> dict:
+    """The options of a single- or multiple-answer question, the same count in every language."""
+    options = {}
+    if qtype in ("single", "multiple"):
+        options = item.get("options")
+        if not isinstance(options, dict) or set(options) != set(LANGS):
+            fail(where, "options must give a list for each of en and zh", "add options = { en = [...], zh = [...] }")
+        counts = {len(options[lang]) for lang in LANGS}
+        if len(counts) != 1 or counts.pop() < 2:
+            fail(where, "options need the same number (at least 2) in every language", "align the option lists")
+        for lang in LANGS:
+            if not all(isinstance(o, str) and o.strip() for o in options[lang]):
+                fail(where, f"an {lang} option is empty", "write every option in both languages")
+    elif "options" in item:
+        fail(where, f"a {qtype} question has no options", "remove options")
+    return options
 
 
 def _tasks(value, task_ids: Iterable[str] | None, where: str, fail) -> tuple[str, ...]:
