@@ -23,19 +23,21 @@ from rich.text import Text
 
 from coursepack.authoring import build as build_mod
 from coursepack.grading import checked
-from coursepack.course.config import load_course
+from coursepack.course.config import KNOWN_FRAMEWORKS, LANGS, load_course
 from coursepack.errors import CourseError
 from coursepack.grading.grader import grade as run_grading
 from coursepack.reports.render import grading_progress, print_report, print_status, pts
 from coursepack.integrations.lms.junit import to_junit
 from coursepack.fileio import write_atomic
+from coursepack.integrations.lms.gradebook import LMS
 from coursepack.integrations.lms.identity import GRADESCOPE_FIELDS
+from coursepack.plots import KINDS as PLOT_KINDS
 from coursepack.reports.results import HIDDEN_CHOICES, WRITERS, to_json
 from coursepack.student import default_lang, student_id
 
 FORMATS = {**WRITERS, "junit": to_junit}
 
-FRAMEWORK_CHOICE = click.Choice(["torch", "tf", "all"])
+FRAMEWORK_CHOICE = click.Choice([*KNOWN_FRAMEWORKS, "all"])
 
 
 def _console() -> Console:
@@ -131,7 +133,7 @@ def check(ctx, tasks, framework, submission, summary, progress_only):
 @click.option("--roster", type=click.Path(path_type=Path), default=None,
               help="A class: the roster CSV (from the LMS) mapping submission names to student ids; "
                    "quizzes are graded for those ids, the manifests' ids are only a cross-check.")
-@click.option("--gradebook", "lms", type=click.Choice(["canvas", "moodle"]), default=None,
+@click.option("--gradebook", "lms", type=click.Choice(LMS), default=None,
               help="A class with --roster: also write OUT/gradebook-canvas.csv or gradebook-moodle.csv, "
                    "with exactly the columns that LMS imports.")
 @click.option("--gradebook-columns", type=click.Choice(["tasks", "total"]), default="tasks", show_default=True,
@@ -219,7 +221,7 @@ def status(ctx):
 
 
 @main.command()
-@click.option("--framework", type=click.Choice(["torch", "tf"]), default=None,
+@click.option("--framework", type=click.Choice(KNOWN_FRAMEWORKS), default=None,
               help="The track you worked in (default: [course] framework, or the notebook's).")
 @click.option("--student", default=None, help="Your student id (default: COURSE_STUDENT, git user.email, login).")
 @click.option("--notebook", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
@@ -254,7 +256,7 @@ def release(ctx, out):
 
 
 @main.command()
-@click.argument("kind", type=click.Choice(["alignment", "attention", "positional", "pretraining", "all"]))
+@click.argument("kind", type=click.Choice([*PLOT_KINDS, "all"]))
 @click.option("--framework", type=FRAMEWORK_CHOICE, default=None,
               help="Track to plot (default: [course] framework in course.toml).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("plots"), show_default=True,
@@ -271,11 +273,11 @@ def plot(ctx, kind, framework, out, submission, checkpoint):
     Your modules run in the sandboxed worker as in `course check`; the pictures are
     PNG files, with a short summary (and a heat map when this is a terminal).
     """
-    from coursepack.plots.run import KINDS, make_plots, show  # lazy: start-up
+    from coursepack.plots.run import make_plots, show  # lazy: start-up
 
     course = _course(ctx)
     console = _console()
-    kinds = KINDS if kind == "all" else (kind,)
+    kinds = PLOT_KINDS if kind == "all" else (kind,)
     for fw in course.resolve_frameworks(framework):
         make_plots(course, submission or course.assignments, fw, kinds, out, checkpoint,
                    on_done=lambda item: show(item, console, heat_maps=console.is_terminal))
@@ -479,7 +481,7 @@ def quiz():
 
 def _quiz_command(kind: str, help_text: str):
     @quiz.command(kind, help=help_text)
-    @click.option("--lang", type=click.Choice(["en", "zh"]), default=None, help="Language (default: from the locale).")
+    @click.option("--lang", type=click.Choice(LANGS), default=None, help="Language (default: from the locale).")
     @click.option("--sheet", "sheet_file", type=click.Path(path_type=Path), default=None,
                   help="Write your questions (ids, options, answers so far) to this JSON file, to fill in "
                        "and pass to --answers.")
@@ -566,7 +568,7 @@ def publish_quiz(ctx, out):
 
 @quiz.command("export")
 @click.option("--format", "fmt", type=click.Choice(["quiz-app", "gift"]), required=True)
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en")
+@click.option("--lang", type=click.Choice(LANGS), default="en")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="File to write (default: stdout).")
 @click.option("--questions", default=None, metavar="N|all",
               help="quiz-app: questions per quiz (default 3, what the app as shipped shows; all for an app "
@@ -578,7 +580,7 @@ def publish_quiz(ctx, out):
 def export_quiz(ctx, fmt, lang, out, questions, app_dir):
     """Export both banks: the curriculum quiz app's JSON or Moodle GIFT."""
     from coursepack.quiz.appdir import install  # lazy: start-up
-    from coursepack.quiz.bank import LANGS, course_bank  # lazy: start-up
+    from coursepack.quiz.bank import course_bank  # lazy: start-up
     from coursepack.quiz.export import to_gift  # lazy: start-up
     from coursepack.quiz.quizapp import parse_questions, to_quiz_app  # lazy: start-up
 

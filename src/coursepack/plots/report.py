@@ -20,7 +20,8 @@ from coursepack.reports.render import pts
 from coursepack.templating import TEMPLATES
 from coursepack.fileio import write_atomic
 from coursepack.reports.results import Report
-from coursepack.plots.run import KINDS, Drawn, make_plots
+from coursepack.plots import KINDS
+from coursepack.plots.run import Drawn, make_plots
 from coursepack.grading.grader import grade
 
 TEMPLATE = "report.html.j2"

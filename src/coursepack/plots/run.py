@@ -17,7 +17,6 @@ from coursepack.course.config import Course
 from coursepack.plots import figures, terminal
 from coursepack.plots.data import NotReady, PlotData
 
-KINDS = ("alignment", "attention", "positional", "pretraining")
 
 
 @dataclass

@@ -42,12 +42,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from coursepack.course.config import QUIZ_KINDS as KINDS
-from coursepack.course.config import QuizConfig
+from coursepack.course.config import LANGS, QUIZ_KINDS as KINDS, QuizConfig
 from coursepack.errors import CourseError
 from coursepack.quiz.appform import AppForm, parse_app
 
-LANGS = ("en", "zh")
 TYPES = ("single", "multiple", "truefalse", "numeric")
 _QUIZ_KEYS = {"id", "kind", "title", "salt"}
 _QUESTION_KEYS = {"id", "type", "section", "curriculum", "tasks", "prompt", "options", "answer", "answer_hash",
