@@ -11,7 +11,6 @@ also run top to bottom in a Jupyter kernel (nbclient).
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
 import subprocess

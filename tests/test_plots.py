@@ -4,7 +4,6 @@ pictures say; stubs get a message, never a traceback; figures and terminal maps 
 from __future__ import annotations
 
 import io
-import shutil
 
 import numpy as np
 import pytest
