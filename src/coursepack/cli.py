@@ -152,7 +152,7 @@ def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume, roste
     course grade class/ --workers 2             results/, feedback/, gradebook.csv
     course grade class/ --workers 2 --resume    after an interruption
     """
-    from coursepack.grading.batch import grade_class, is_class_folder  # lazy: start-up
+    from coursepack.grading.batch import is_class_folder  # lazy: start-up
 
     course = _course(ctx)
     for t in tasks:
@@ -162,31 +162,40 @@ def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume, roste
         raise CourseError("--roster and --gradebook apply to a class folder; one submission takes --student", path=path,
                           fix="pass the class folder, or --student ID")
     if is_class_folder(course, path):
-        if fmt is not None or student is not None:
-            raise CourseError("--format and --student apply to one submission; a class is graded into "
-                              "--out FOLDER (results/, feedback/, gradebook.csv)", path=path,
-                              fix="drop --format/--student, or pass one submission")
-        frameworks = course.resolve_frameworks(framework) if framework else None
-        out = out or path.resolve().parent / f"{path.resolve().name}-grades"
-        console = _console()
-        from coursepack.integrations.lms.roster import identities, load_roster  # lazy: start-up
+        _grade_class(course, path, framework, fmt, out, student, tasks, workers, resume, roster, lms, gradebook_columns)
+    else:
+        _grade_one(course, path, framework, fmt, out, student, tasks)
 
-        if lms and not roster:
-            raise CourseError(f"--gradebook {lms} needs the class roster, which says who each submission is",
-                              path=path, fix=f"pass --roster ROSTER.csv (exported from {lms.capitalize()}, with a "
-                                             "submission column)")
-        class_roster = load_roster(roster) if roster else None
-        gradebook = grade_class(course, path, out, workers=workers, frameworks=frameworks,
-                                tasks=set(tasks) or None, resume=resume, console=console,
-                                identities=identities(class_roster) if class_roster else None)
-        console.print(Text(f"Gradebook: {gradebook}  (results in {out / 'results'}, feedback in {out / 'feedback'})"))
-        if lms:
-            from coursepack.integrations.lms.gradebook import class_results, write_lms_gradebook  # lazy: start-up
 
-            written = write_lms_gradebook(course, class_roster, class_results(out), out / f"gradebook-{lms}.csv",
-                                          lms, gradebook_columns)
-            console.print(Text(f"{lms.capitalize()} gradebook: {written}  (import steps: README, 'Gradebooks for an LMS')"))
-        return
+def _grade_class(course, path, framework, fmt, out, student, tasks, workers, resume, roster, lms, gradebook_columns):
+    from coursepack.grading.batch import grade_class  # lazy: start-up
+    from coursepack.integrations.lms.roster import identities, load_roster  # lazy: start-up
+
+    if fmt is not None or student is not None:
+        raise CourseError("--format and --student apply to one submission; a class is graded into "
+                          "--out FOLDER (results/, feedback/, gradebook.csv)", path=path,
+                          fix="drop --format/--student, or pass one submission")
+    frameworks = course.resolve_frameworks(framework) if framework else None
+    out = out or path.resolve().parent / f"{path.resolve().name}-grades"
+    console = _console()
+    if lms and not roster:
+        raise CourseError(f"--gradebook {lms} needs the class roster, which says who each submission is",
+                          path=path, fix=f"pass --roster ROSTER.csv (exported from {lms.capitalize()}, with a "
+                                         "submission column)")
+    class_roster = load_roster(roster) if roster else None
+    gradebook = grade_class(course, path, out, workers=workers, frameworks=frameworks,
+                            tasks=set(tasks) or None, resume=resume, console=console,
+                            identities=identities(class_roster) if class_roster else None)
+    console.print(Text(f"Gradebook: {gradebook}  (results in {out / 'results'}, feedback in {out / 'feedback'})"))
+    if lms:
+        from coursepack.integrations.lms.gradebook import class_results, write_lms_gradebook  # lazy: start-up
+
+        written = write_lms_gradebook(course, class_roster, class_results(out), out / f"gradebook-{lms}.csv",
+                                      lms, gradebook_columns)
+        console.print(Text(f"{lms.capitalize()} gradebook: {written}  (import steps: README, 'Gradebooks for an LMS')"))
+
+
+def _grade_one(course, path, framework, fmt, out, student, tasks):
     if framework is None:  # the same choice as for a class: manifest, else the track worked on
         from coursepack.grading.submission import detect_framework  # lazy: start-up
 
