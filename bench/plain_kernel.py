@@ -11,7 +11,7 @@ what the judge checks:
 
 * :class:`InKernelWorker` stands in for :class:`coursepack.judge.worker.Worker`. It
   runs every request of a test with the same driver and framework adapter as the worker
-  (``coursepack/runtime``), but here, in the calling process: the student's modules are
+  (``coursepack/judge/runtime``), but here, in the calling process: the student's modules are
   imported into it once and called directly.
 * :func:`score_in_kernel` is what a test cell of the plain notebook calls: it gathers
   the answer cells the kernel has run (as ``check()`` does), runs the task's public and

@@ -182,7 +182,7 @@ def _in_process_driver(framework):
     import importlib
     import sys
 
-    runtime = str(REPO / "src" / "coursepack" / "runtime")
+    runtime = str(REPO / "src" / "coursepack" / "judge" / "runtime")
     for path in (runtime, str(REPO / "solutions")):
         if path not in sys.path:
             sys.path.insert(0, path)
@@ -216,7 +216,7 @@ def test_training_mode_turns_dropout_on_in_both_tracks(framework):
     if framework == "tf":
         pytest.importorskip("tensorflow")
     driver, adapter = _in_process_driver(framework)
-    from coursepack import layouts
+    from coursepack.testing import layouts
 
     rng = np.random.default_rng(5)
     arrays = {"x": rng.standard_normal((2, 5, 8)).astype(np.float32),
@@ -245,7 +245,7 @@ def test_the_worker_names_parameters_as_the_tracks_module_does(framework, lacks,
     if framework == "tf":
         pytest.importorskip("tensorflow")
     driver, adapter = _in_process_driver(framework)
-    from coursepack import layouts
+    from coursepack.testing import layouts
 
     rng = np.random.default_rng(9)
     weights = layouts.random_weights(layouts.multihead_attention(8), rng)
