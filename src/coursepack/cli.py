@@ -4,10 +4,11 @@ Every command loads ``course.toml`` (the nearest one above the working directory
 ``--course PATH``), turns user mistakes into one-paragraph messages (exit status 2) and
 leaves the work to the library (see docs/ARCHITECTURE.md for its layers).
 
-A command imports its library modules inside its own function (marked ``# lazy:
+Most commands import their library modules inside their own function (marked ``# lazy:
 start-up``): importing every command's modules up front costs about 5 s against under
 1 s for this module alone, and ``course --help`` or ``course check`` should not wait for
-nbgrader, matplotlib or the release code.
+nbgrader, matplotlib or the release code. The grader, the build and the check state are
+imported at the top: ``check``, ``grade``, ``status`` and ``build`` need them anyway.
 """
 
 from __future__ import annotations

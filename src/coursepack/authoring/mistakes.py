@@ -7,7 +7,7 @@ received. Its :class:`Summary` says what the tests make of the catalogue: which
 mistakes they catch, which they can name, which only hidden tests catch, and which no
 test notices at all (those tests need strengthening).
 
-How the pieces fit (DESIGN.md, invariant 8): the catalogue of mistakes students really
+How the pieces fit: the catalogue of mistakes students really
 make is course data (``autograder/mistakes.toml``, read by :mod:`coursepack.course.mistakes`);
 this module records each mistake's fingerprint at build time; when a student's test
 fails, the judge compares what the student's code returned with the fingerprints of the

@@ -1,11 +1,12 @@
 """Grade a submission: run the trusted pytest suites, talk to workers, build a report.
 
-:func:`grade` is the whole data flow of DESIGN.md: it copies the course's own test
-files (never the submission's) into a private folder, runs pytest on them in this
-process with :class:`GradingSession` as a plugin, and turns every test outcome into a
-:class:`~coursepack.reports.results.TestResult` with its points from ``course.toml``. Student
-code runs only in the :class:`~coursepack.judge.worker.Worker` processes the session
-starts, one per framework, restarted after any crash or timeout.
+:func:`grade` is the whole data flow (docs/ARCHITECTURE.md, "The path of one `course
+grade`"): it copies the course's own test files (never the submission's) into a private
+folder, runs pytest on them in this process with :class:`GradingSession` as a plugin,
+and turns every test outcome into a :class:`~coursepack.reports.results.TestResult` with
+its points from ``course.toml``. Student code runs only in the
+:class:`~coursepack.judge.worker.Worker` processes the session starts, one per
+framework, restarted after any crash or timeout.
 
 The same session, in ``record`` mode with the reference solutions as the submission,
 records the expected values (see :mod:`coursepack.judge.expected_values`).

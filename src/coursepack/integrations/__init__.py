@@ -5,5 +5,6 @@
 :mod:`.nbgrader_build` turns the course into an nbgrader course whose autograding calls
 back into the judge (:mod:`.nbgrader_judge`); :mod:`.lms` reads rosters and identities and
 writes the gradebooks and JUnit files LMSs and CI dashboards import. Everything here is
-a thin adapter over :mod:`coursepack.grading` and :mod:`coursepack.authoring`.
+a thin adapter over :mod:`coursepack.grading`, :mod:`coursepack.notebooks` and
+:mod:`coursepack.authoring`.
 """

@@ -4,5 +4,5 @@
 clean-up when the grader dies); :mod:`.sandbox` decides how isolated it is (pid and
 mount namespaces, an unprivileged user, or a plain process) and says so. The files in
 ``runtime/`` are copied into the worker's private folder and run there: they import only
-the standard library, NumPy and the track's framework, never this package.
+the standard library, NumPy, psutil and the track's framework, never this package.
 """

@@ -4,5 +4,6 @@
 modules into given code and answer cells (for the student release and for nbgrader's
 source notebooks) and puts a notebook's answers back into a copy of the track's stubs.
 :mod:`.check` is what a notebook calls: ``check("sdpa")`` grades the answers run so far
-through the same judge as ``course check``.
+through the same judge as ``course check``. :mod:`.submit` is ``course submit``: the zip
+a student hands in, from the track folder or from a notebook's answer cells.
 """

@@ -29,9 +29,6 @@ A student's copy of a bank has no ``answer``: it carries ``answer_hash`` and the
 
 A bank alone cannot know the course's task ids; :func:`course_bank` loads a quiz's bank
 together with its ``course.toml`` and refuses a question naming a task the course lacks.
-
-A bank alone cannot know the course's task ids; :func:`course_bank` loads a quiz's bank
-together with its ``course.toml`` and refuses a question naming a task the course lacks.
 """
 
 from __future__ import annotations
