@@ -15,6 +15,7 @@ import ast
 
 import pytest
 
+from coursepack.course.mistakes import load_catalogue, make_variant
 from coursepack.grading.grader import grade
 from submissions import edit, make_submission
 
@@ -53,6 +54,20 @@ MUTANTS = {
 }
 
 
+def graded_pretraining(course, folder, framework, mutant):
+    """The results of ``course check pretraining`` on the reference of ``framework`` with
+    ``mutant`` made: the id of a catalogued mistake (autograder/mistakes.toml), edits
+    (framework -> [(file, old, new)]), or None for the reference itself."""
+    if isinstance(mutant, str):
+        submission = make_variant(course, load_catalogue(course).by_id(mutant), framework, folder)
+    else:
+        submission = make_submission(course, folder, framework=framework)
+        for filename, old, new in (mutant or {}).get(framework, []):
+            edit(submission / f"course_{framework}" / filename, old, new)
+    report, _ = grade(course, submission, frameworks=(framework,), mode="check", tasks={"pretraining"})
+    return report.tests
+
+
 def _cases():
     for name, by_framework in MUTANTS.items():
         for framework in by_framework:
@@ -64,12 +79,9 @@ def _cases():
 def test_training_that_does_not_learn_fails_the_experiment(course, tmp_path, name, framework):
     if framework == "tf":
         pytest.importorskip("tensorflow")
-    submission = make_submission(course, tmp_path / "submission", framework=framework)
-    for filename, old, new in MUTANTS[name][framework]:
-        edit(submission / f"course_{framework}" / filename, old, new)
-    report, _ = grade(course, submission, frameworks=(framework,), mode="check", tasks={"pretraining"})
-    experiment = [t for t in report.tests if EXPERIMENT in t.name]
-    assert len(experiment) == 1, [t.name for t in report.tests]
+    tests = graded_pretraining(course, tmp_path / "submission", framework, MUTANTS[name])
+    experiment = [t for t in tests if EXPERIMENT in t.name]
+    assert len(experiment) == 1, [t.name for t in tests]
     assert not experiment[0].passed, f"{name!r} passed the pretraining experiment"
     message = experiment[0].message
     assert any(word in message for word in ("losses", "guesses", "classifies")), message
@@ -96,7 +108,7 @@ def test_the_test_runs_the_students_experiment_as_documented(course, framework):
 FINETUNE = "test_finetune_classifier_minimises_the_classification_loss"
 DROPOUT = "test_finetune_classifier_trains_with_dropout_on"
 
-# name -> (the public test it must fail, framework -> [(file, old, new)])
+# name -> (the public test it must fail, a catalogued mistake's id or framework -> [(file, old, new)])
 FINETUNE_MUTANTS = {
     "labels ignored": (FINETUNE, MUTANTS["fine-tuning labels ignored"]),
     "classifier reads the wrong token": (FINETUNE, {
@@ -105,19 +117,8 @@ FINETUNE_MUTANTS = {
         "tf": [("training.py", "logits = model.classify(hidden, training=True)",
                 "logits = model.classify(hidden[:, 1:], training=True)")],
     }),
-    "no optimiser step": (FINETUNE, {
-        "torch": MUTANTS["fine-tuning never steps"]["torch"],
-        "tf": [("training.py", "        optimizer.apply_gradients([(g, v) for g, v in zip(gradients, variables) if g is not None])\n"
-                "        return loss\n\n    losses = []\n    for _ in range(steps):\n        index = tf.argsort(generator.uniform([tf.shape(ids)[0]]))",
-                "        return loss\n\n    losses = []\n    for _ in range(steps):\n        index = tf.argsort(generator.uniform([tf.shape(ids)[0]]))")],
-    }),
-    "trains in inference mode (dropout off)": (DROPOUT, {
-        "torch": [("training.py", "labels = _as_ids(labels)\n    model.train()", "labels = _as_ids(labels)\n    model.eval()")],
-        "tf": [("training.py", "hidden = model(batch, key_mask=_key_mask(batch), training=True)\n"
-                "            logits = model.classify(hidden, training=True)",
-                "hidden = model(batch, key_mask=_key_mask(batch), training=False)\n"
-                "            logits = model.classify(hidden, training=False)")],
-    }),
+    "no optimiser step": (FINETUNE, "finetune-no-optimiser-step"),
+    "trains in inference mode (dropout off)": (DROPOUT, "finetune-inference-mode"),
 }
 
 
@@ -133,12 +134,9 @@ def _finetune_cases():
 def test_finetuning_mistakes_fail_the_public_finetuning_tests(course, tmp_path, name, framework):
     if framework == "tf":
         pytest.importorskip("tensorflow")
-    submission = make_submission(course, tmp_path / "submission", framework=framework)
-    if name is not None:
-        for filename, old, new in FINETUNE_MUTANTS[name][1][framework]:
-            edit(submission / f"course_{framework}" / filename, old, new)
-    report, _ = grade(course, submission, frameworks=(framework,), mode="check", tasks={"pretraining"})
-    results = {t.name.partition("::")[2].split("[")[0]: t for t in report.tests}
+    mutant = FINETUNE_MUTANTS[name][1] if name is not None else None
+    tests = graded_pretraining(course, tmp_path / "submission", framework, mutant)
+    results = {t.name.partition("::")[2].split("[")[0]: t for t in tests}
     if name is None:
         assert results[FINETUNE].passed and results[DROPOUT].passed, [r.message for r in results.values()]
         return
