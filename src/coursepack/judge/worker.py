@@ -50,6 +50,10 @@ WORKER_PREFIX = "course-worker-"
 OWNER_FILE = ".owner"
 
 
+class WorkerRetired(RuntimeError):
+    """A retired worker was asked to start again."""
+
+
 @dataclass
 class CallResult:
     """What came back from one call: arrays, or why there are none."""
@@ -83,9 +87,14 @@ class Worker:
     starts: int = 0
     peak_mb: float = 0.0             # largest resident memory of any call so far
     reusable: bool = False           # kills leftovers after every call (see the module doc)
+    retired: bool = False            # closed for good (:meth:`retire`)
+    _starting: bool = False          # started without waiting for its ready line
+    _life: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- lifecycle ---------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, wait: bool = True) -> None:
+        """Start the worker process; with ``wait=False`` return at once and let the first
+        call wait for it to be ready (the framework's import then overlaps other work)."""
         sweep_folders(WORKER_PREFIX)
         self._dir, self._owner = owned_folder(WORKER_PREFIX)
         self._dir.chmod(0o755)
@@ -111,18 +120,49 @@ class Worker:
         for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine-specific BLAS fixes
             if key in os.environ:
                 env[key] = os.environ[key]
-        # No parent-death signal here: killed with this process, the worker could not kill
-        # what it started. The end of its stdin tells it (see the module doc).
-        self._proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            cwd=self._dir, env=env, start_new_session=True, text=True, bufsize=1)
+        with self._life:  # a retired worker (another thread ended the grading) starts nothing
+            refused = self.retired
+            if not refused:
+                # No parent-death signal here: killed with this process, the worker could not
+                # kill what it started. The end of its stdin tells it (see the module doc).
+                self._proc = subprocess.Popen(
+                    argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                    cwd=self._dir, env=env, start_new_session=True, text=True, bufsize=1)
+        if refused:
+            self.close()
+            raise WorkerRetired(f"the {self.framework} worker was retired")
         self.starts += 1
+        self._starting = True
+        if wait:
+            self._await_ready()
+
+    def _await_ready(self) -> None:
+        """Read the worker's ``ready`` line (the framework is imported by then)."""
+        self._starting = False
         reply = self._read_line(START_TIMEOUT)
         if not reply or not reply.get("ready"):
             self.close()
             raise RuntimeError(f"the {self.framework} worker did not start; is the framework "
                                f"installed? (pip install -e '.[{self.framework}]')")
         self.reusable = bool(reply.get("clears_leftovers"))
+
+    def ensure_ready(self) -> bool:
+        """Wait until the worker can take a call, starting it if needed; False once retired."""
+        if self.retired:
+            return False
+        if not self.running:
+            self.close()
+            try:
+                self.start()
+            except WorkerRetired:
+                return False
+        elif self._starting:
+            self._await_ready()
+        return True
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
 
     def _stage(self) -> None:
         """Copy the submission's packages and the trusted shared files in; empty home/tmp."""
@@ -161,29 +201,39 @@ class Worker:
         Closing its stdin is what a dead grader would do too: the worker kills every
         process it started, however detached, and exits. A worker that does not exit
         within :data:`CLOSE_GRACE` (stopped, or still importing its framework) is killed
-        with its process group."""
-        if self._proc is not None:
+        with its process group. Safe to call from two threads: each process, folder and
+        lock is taken by one caller only."""
+        with self._life:
+            proc, self._proc = self._proc, None
+            folder, self._dir = self._dir, None
+            owner, self._owner = self._owner, None
+            self._starting = False
+        if proc is not None:
             try:
-                self._proc.stdin.close()
+                proc.stdin.close()
             except OSError:
                 pass
-            _wait_unreaped(self._proc.pid, CLOSE_GRACE)
+            _wait_unreaped(proc.pid, CLOSE_GRACE)
             try:  # before the worker is reaped, so that its group id cannot have been reused
-                os.killpg(self._proc.pid, signal.SIGKILL)
+                os.killpg(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-            self._proc.wait()
+            proc.wait()
             try:
-                self._proc.stdout.close()
+                proc.stdout.close()
             except OSError:
                 pass
-            self._proc = None
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
-        if self._owner is not None:
-            os.close(self._owner)
-            self._owner = None
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        if owner is not None:
+            os.close(owner)
+
+    def retire(self) -> None:
+        """Close the worker for good: a call made afterwards (by a thread still running)
+        fails at once instead of starting a new worker."""
+        with self._life:
+            self.retired = True
+        self.close()
 
     @property
     def calls(self) -> int:
@@ -198,9 +248,8 @@ class Worker:
 
     # -- calls -----------------------------------------------------------------
     def call(self, request: dict, arrays: dict[str, np.ndarray], timeout: float) -> CallResult:
-        if self._proc is None or self._proc.poll() is not None:
-            self.close()
-            self.start()
+        if not self.ensure_ready():
+            return CallResult(None, "crash", "the grading ended before this call")
         self._counter += 1
         folder = self._dir / "requests" / str(self._counter)
         folder.mkdir()
@@ -211,10 +260,11 @@ class Worker:
         sandbox.prepare_folder(folder)
 
         began = time.monotonic()
+        proc = self._proc  # None once another thread has retired this worker
         try:
-            self._proc.stdin.write(json.dumps({"id": self._counter, "dir": str(folder)}) + "\n")
-            self._proc.stdin.flush()
-        except (BrokenPipeError, OSError):
+            proc.stdin.write(json.dumps({"id": self._counter, "dir": str(folder)}) + "\n")
+            proc.stdin.flush()
+        except (AttributeError, BrokenPipeError, OSError, ValueError):
             self.close()
             return CallResult(None, "crash", "the worker process died before the call")
         reply = self._read_line(timeout, expect_id=self._counter)
@@ -266,16 +316,25 @@ class Worker:
                           "before returning a result", log=log)
 
     def _read_line(self, timeout: float, expect_id: int | None = None) -> dict | None:
-        """Next JSON reply from the worker, or None on timeout or a dead worker."""
+        """Next JSON reply from the worker, or None on timeout or a dead (or retired) worker."""
         deadline = time.monotonic() + timeout
-        stream = self._proc.stdout
+        proc = self._proc
+        if proc is None:
+            return None
+        stream = proc.stdout
         with selectors.DefaultSelector() as selector:
-            selector.register(stream, selectors.EVENT_READ)
+            try:
+                selector.register(stream, selectors.EVENT_READ)
+            except ValueError:  # closed by another thread
+                return None
             while True:
                 left = deadline - time.monotonic()
-                if left <= 0 or not selector.select(left):
+                try:
+                    if left <= 0 or not selector.select(left):
+                        return None
+                    line = stream.readline()
+                except (OSError, ValueError):  # closed by another thread meanwhile
                     return None
-                line = stream.readline()
                 if not line:
                     return None
                 try:
