@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,11 @@ import pytest
 from coursepack.course.config import load_course
 
 REPO = Path(__file__).resolve().parents[1]
+
+# The suite already runs two test processes on two cores: a second grading lane in each
+# (judge/lanes.py) would only add the start of a second worker to every grading. The tests
+# of the lanes themselves, and the lifecycle tests, ask for two.
+os.environ.setdefault("COURSE_LANES", "1")
 
 
 @pytest.fixture(scope="session")

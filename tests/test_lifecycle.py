@@ -81,7 +81,8 @@ class Run:
         self.tmpdir = Path(tempfile.mkdtemp(prefix="course-lifecycle-"))
         self.tmpdir.chmod(0o755)
         self.tag = tag
-        self.env = {**os.environ, "TMPDIR": str(self.tmpdir), "COURSE_ISOLATION": level}
+        # Two lanes: the second lane's worker must be gone too.
+        self.env = {**os.environ, "TMPDIR": str(self.tmpdir), "COURSE_ISOLATION": level, "COURSE_LANES": "2"}
         self.course = course
         self.proc = subprocess.Popen([sys.executable, "-m", "coursepack.cli", "--course", str(course.path), *args],
                                      env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

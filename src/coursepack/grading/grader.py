@@ -33,6 +33,7 @@ from coursepack.errors import CourseError
 from coursepack.grading.protected import protected_changes, protected_changes_on_disk
 from coursepack.grading.submission import read_manifest, unpack_submission
 from coursepack.reports.results import Report, summarise
+from coursepack.judge.lanes import lanes_wanted
 from coursepack.judge.session import GradingSession
 from coursepack.judge.worker import WORKER_PREFIX, Worker, owned_folder, sigterm_as_interrupt, sweep_folders
 from coursepack.quiz.grading import answers_student
@@ -175,6 +176,8 @@ def _run_tests(course: Course, session: GradingSession, mode: str, quiet: bool, 
                 "-p", "no:cacheprovider", "-p", "no:randomly", "--import-mode=importlib",
                 "-q", "--tb=no", "--no-header", "-o", "addopts=", "-W", "ignore"]
         saved = {k: os.environ.pop(k) for k in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS") if k in os.environ}
+        if run_code:  # the workers import their framework while pytest collects
+            session.warm_up(lanes_allowed=lanes_wanted())
         sink = io.StringIO()
         try:
             if not run_code:

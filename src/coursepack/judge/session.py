@@ -14,6 +14,7 @@ reference solutions as the submission) it keeps what was returned instead, which
 from __future__ import annotations
 
 import dataclasses
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -25,7 +26,7 @@ from coursepack.judge import expected_values
 from coursepack.course.config import Course
 from coursepack.testing.diagnose import ATOL, RTOL, GradingFailure
 from coursepack.errors import CourseError
-from coursepack.judge import fingerprints
+from coursepack.judge import fingerprints, lanes
 from coursepack.course.mistakes import PUBLIC_INDEX
 from coursepack.reports.results import TestResult
 from coursepack.testing import Expected, Judge
@@ -69,6 +70,12 @@ class GradingSession:
         self._current: tuple[str, str, str, str] | None = None
         self._tolerance: dict[tuple[str, str, str, str], tuple[float, float]] = {}
         self.mistakes = fingerprints.Index(course.public_tests / expected_values.FOLDER / PUBLIC_INDEX)
+        self._import_lock = threading.Lock()
+        self._expected_lock = threading.Lock()
+        self._lane_workers: dict[str, Worker] = {}   # the second lane's, when warm_up starts them
+        self._lane: lanes.AheadLane | None = None
+        self._item_index: dict[str, int] = {}
+        self.lane_calls = (0, 0)
 
     # -- used by testing.Judge / testing.Expected ---------------------------------
     @property
@@ -83,22 +90,52 @@ class GradingSession:
         return f"{task.module(framework)}:{symbol}"
 
     def call(self, framework: str, request: dict, arrays: dict, timeout: float) -> CallResult:
-        worker = self._workers.get(framework)
+        """Run one request of the current test: the second lane's kept result if it made
+        this very call, else on this session's own worker."""
+        result = None
+        if self._lane is not None:
+            result = self._lane.take(lanes.call_key(framework, request, arrays, timeout))
+        if result is None:
+            result = self.call_on(self._workers, framework, request, arrays, timeout)
+        if self._current is not None:
+            self.calls[self._current].append(fingerprints.observed(result))
+        return result
+
+    def call_on(self, workers: dict[str, Worker], framework: str, request: dict, arrays: dict,
+                timeout: float) -> CallResult:
+        """Run one request on the worker for ``framework`` in ``workers`` (started if needed)."""
+        worker = self._worker(workers, framework)
+        worker.load(self.submission)
+        worker.ensure_ready()  # before the shared import step: never hold it while a framework loads
+        for module in modules_of(request):
+            failure = self._import_step(worker, framework, module, timeout)
+            if failure is not None:
+                return failure
+        return worker.call(request, arrays, timeout)
+
+    def _worker(self, workers: dict[str, Worker], framework: str) -> Worker:
+        worker = workers.get(framework)
         if worker is None:
             worker = Worker(
                 framework=framework, submission=self.submission,
                 packages=self.course.package_dirs(framework),
                 shared_files=self.worker_files(framework), hide=self.hide, memory_mb=self.course.memory_mb)
-            self._workers[framework] = worker
-        worker.load(self.submission)
-        for module in modules_of(request):
-            failure = self._import_step(worker, framework, module, timeout)
-            if failure is not None:
-                return failure
-        result = worker.call(request, arrays, timeout)
-        if self._current is not None:
-            self.calls[self._current].append(fingerprints.observed(result))
-        return result
+            workers[framework] = worker
+        return worker
+
+    def warm_up(self, lanes_allowed: int = 1) -> None:
+        """Start the workers now, without waiting for them: each imports its framework
+        while pytest collects the tests. With two lanes allowed and no batch pool, a second
+        worker per framework is started too, for the :class:`~coursepack.judge.lanes.AheadLane`."""
+        for framework in self.frameworks:
+            worker = self._worker(self._workers, framework)
+            worker.load(self.submission)
+            if not worker.running:
+                worker.start(wait=False)
+        if lanes_allowed >= 2 and self._pool is None:
+            self._lane_workers = {}
+            for framework in self.frameworks:
+                self._worker(self._lane_workers, framework).start(wait=False)
 
     def note_tolerance(self, atol: float, rtol: float) -> None:
         """The tolerance the running test compares with (the loosest, if it compares twice)."""
@@ -116,26 +153,28 @@ class GradingSession:
 
         Every call still imports the module again in its own fresh child: this step only
         makes code at a file's top level that hangs, crashes or exhausts the memory cost
-        one short limit, instead of a test's full limit in every test."""
+        one short limit, instead of a test's full limit in every test. The two lanes share
+        the verdict: whichever needs a module first imports it, the other waits for that."""
         key = (framework, module)
-        if key not in self._imports:
-            result = worker.call({"framework": framework, "import": module}, {},
-                                 min(IMPORT_TIME_LIMIT, timeout))
-            path = module.replace(".", "/")
-            file = f"{path}/__init__.py" if (self.submission / path).is_dir() else f"{path}.py"
-            self._imports[key] = None if result.ok else dataclasses.replace(result, during_import=file)
-        return self._imports[key]
+        with self._import_lock:
+            if key not in self._imports:
+                result = worker.call({"framework": framework, "import": module}, {},
+                                     min(IMPORT_TIME_LIMIT, timeout))
+                path = module.replace(".", "/")
+                file = f"{path}/__init__.py" if (self.submission / path).is_dir() else f"{path}.py"
+                self._imports[key] = None if result.ok else dataclasses.replace(result, during_import=file)
+            return self._imports[key]
 
     def shared_module(self, name: str):
         """Import a trusted shared file (e.g. toylang) into the grader, once."""
-        if name not in self._shared:
-
-            path = self.course.shared_source(f"{name}.py")
-            spec = importlib.util.spec_from_file_location(f"_course_shared_{name}", path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            self._shared[name] = module
-        return self._shared[name]
+        with self._expected_lock:  # both lanes' tests may ask for it at once
+            if name not in self._shared:
+                path = self.course.shared_source(f"{name}.py")
+                spec = importlib.util.spec_from_file_location(f"_course_shared_{name}", path)
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+                self._shared[name] = module
+            return self._shared[name]
 
     def record(self, key: str, value: np.ndarray) -> None:
         stem, _, rest = key.partition("::")
@@ -157,6 +196,14 @@ class GradingSession:
         return sorted(k[len(rest):] for k in values if k.startswith(rest) and "/" not in k[len(rest):])
 
     def close(self) -> None:
+        if self._lane is not None:
+            self._lane.stop()
+        # Calls made by each lane's workers (bench/ prints them; the lanes' tests count them).
+        self.lane_calls = (sum(w.calls for w in self._workers.values()),
+                           sum(w.calls for w in self._lane_workers.values()))
+        for worker in self._lane_workers.values():  # started by warm_up, even if no lane ran
+            worker.retire()
+            self.worker_peak_mb = max(self.worker_peak_mb, worker.peak_mb)
         for worker in self._workers.values():
             self.worker_peak_mb = max(self.worker_peak_mb, worker.peak_mb)
             if self._pool is None:
@@ -195,11 +242,17 @@ class GradingSession:
     def pytest_collection_finish(self, session):
         if self._progress:
             self._progress("collected", {"total": len(session.items)})
+        self._item_index = {item.nodeid: i for i, item in enumerate(session.items)}
+        if self._lane_workers and len(session.items) >= 2:
+            self._lane = lanes.AheadLane(self, self._lane_workers)
+            self._lane.start(session.items)
 
     def _test_key(self, item) -> tuple[str, str, str, str]:
         return (self.visibility(item), Path(str(item.fspath)).stem, item.originalname, self._framework_of(item))
 
     def pytest_runtest_setup(self, item):
+        if self._lane is not None:
+            self._lane.reached(self._item_index.get(item.nodeid, 0), item.nodeid)
         self._current = self._test_key(item)
         self.calls[self._current] = []
         if self._progress:
@@ -223,11 +276,19 @@ class GradingSession:
 
     @pytest.fixture
     def expected(self, request):
-        path = Path(str(request.node.fspath))
-        stem = f"{self.visibility(request.node)}/{path.stem}"
-        if not self.recording and stem not in self._expected:
-            self._expected[stem] = expected_values.load(self._expected_dir(request.node), path.stem)
-        return Expected(self, f"{stem}::{request.node.originalname}")
+        self.load_expected(request.node)
+        return Expected(self, self.expected_key(request.node))
+
+    def expected_key(self, item) -> str:
+        """``visibility/stem::test``: where the test's recorded values live."""
+        return f"{self.visibility(item)}/{Path(str(item.fspath)).stem}::{item.originalname}"
+
+    def load_expected(self, item) -> None:
+        """Read the recorded values of ``item``'s test file, once (not when recording)."""
+        stem = self.expected_key(item).partition("::")[0]
+        with self._expected_lock:
+            if not self.recording and stem not in self._expected:
+                self._expected[stem] = expected_values.load(self._expected_dir(item), Path(str(item.fspath)).stem)
 
     def _expected_dir(self, item) -> Path:
         if self.visibility(item) == "hidden":

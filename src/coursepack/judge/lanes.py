@@ -1,0 +1,182 @@
+"""A second lane: the last tests of a grading played ahead on a second worker.
+
+pytest runs a grading's tests one after another, and nearly all of the time goes into
+waiting for the worker. On a machine with a spare core, :class:`AheadLane` starts a
+second worker and, in a thread, works through the tests from the last one backwards
+while pytest works from the first one forwards. It runs each test's body once with a
+judge whose calls go to its own worker, and keeps every result under a key of all that
+defines the call: the framework, the request, the input arrays and the time limit.
+
+Nothing the lane decides counts. Its assertions are ignored, and pytest still runs every
+test itself; when one of pytest's calls has the key of a kept result, that result is
+taken instead of running the call again. Any other call runs on the first worker as
+usual. A grade is therefore the same with one lane or two; only the waiting changes.
+The import step is shared (:meth:`GradingSession._import_step`), so a file whose top
+level never ends still costs one import limit, not one per lane.
+
+The lanes meet in the middle: the second lane stops before a test that pytest has
+reached, and pytest waits for a test that the second lane is still playing. Each worker
+runs one call at a time, as always, under the same isolation; the two workers' folders
+are private to each (see :mod:`coursepack.judge.sandbox`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import threading
+from collections import defaultdict
+from concurrent.futures import Future
+
+import numpy as np
+
+from coursepack.judge.worker import CallResult, Worker
+from coursepack.testing import Expected, Judge
+
+LANES_ENV = "COURSE_LANES"   # "1" turns the second lane off; "2" asks for it
+
+
+def lanes_wanted() -> int:
+    """2 when this process may use two cores, else 1; ``COURSE_LANES`` decides if set."""
+    wanted = os.environ.get(LANES_ENV, "").strip()
+    if wanted in ("1", "2"):
+        return int(wanted)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return 2 if cores >= 2 else 1
+
+
+def call_key(framework: str, request: dict, arrays: dict[str, np.ndarray], timeout: float) -> str:
+    """A digest of everything that defines one worker call."""
+    h = hashlib.sha256()
+    h.update(json.dumps([framework, request, float(timeout)], sort_keys=True, default=str).encode())
+    for name in sorted(arrays):
+        value = np.ascontiguousarray(arrays[name])
+        h.update(f"\0{name}\0{value.dtype.str}\0{value.shape}\0".encode())
+        h.update(value.tobytes())
+    return h.hexdigest()
+
+
+class AheadLane:
+    """Plays tests from the end of the run on its own worker; see the module doc."""
+
+    def __init__(self, session, workers: dict[str, Worker]):
+        self._session = session
+        self.workers = workers        # one per framework, already started (GradingSession.warm_up)
+        self._lock = threading.Lock()
+        self._kept: dict[str, list[Future]] = defaultdict(list)
+        self._playing: dict[str, threading.Event] = {}
+        self._reached = -1            # the index of the test pytest runs now
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.played = 0               # tests played ahead (for the figures in bench/)
+
+    # -- pytest's side (the main thread) --------------------------------------------
+    def start(self, items: list) -> None:
+        self._items = list(items)
+        self._thread = threading.Thread(target=self._run, name="course-ahead-lane", daemon=True)
+        self._thread.start()
+
+    def reached(self, index: int, nodeid: str) -> None:
+        """pytest starts test ``index``: the lane stops before it, and if the lane is
+        playing it now, pytest waits until it is done (its calls are then all kept)."""
+        with self._lock:
+            self._reached = index
+            playing = self._playing.get(nodeid)
+        if playing is not None:
+            playing.wait()
+
+    def take(self, key: str) -> CallResult | None:
+        """The kept result of a call with this key (waiting for it if it is running), or
+        None when the lane made no such call."""
+        with self._lock:
+            queue = self._kept.get(key)
+            future = queue.pop(0) if queue else None
+        return future.result() if future is not None else None
+
+    def stop(self) -> None:
+        """End the lane and its worker; what it kept is dropped."""
+        self._stopped.set()
+        for worker in self.workers.values():
+            worker.retire()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    # -- the lane's thread ---------------------------------------------------------------
+    def _run(self) -> None:
+        for index in range(len(self._items) - 1, -1, -1):
+            item = self._items[index]
+            with self._lock:
+                if self._stopped.is_set() or index <= self._reached:
+                    return
+                done = self._playing[item.nodeid] = threading.Event()
+            try:
+                self._play(item)
+            except BaseException:  # noqa: BLE001 - a failing test body is pytest's business
+                pass
+            finally:
+                self.played += 1
+                done.set()
+
+    def _play(self, item) -> None:
+        session = self._session
+        task = session.course.task(dict(item.user_properties)["task"])
+        framework = session._framework_of(item)
+        visibility = session.visibility(item)
+        stand_in = _StandIn(self, session, item)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        kwargs = {}
+        for name in inspect.signature(item.obj).parameters:
+            if name == "judge":
+                kwargs[name] = Judge(stand_in, framework, visibility, task.time_limit, task.id)
+            elif name == "expected":
+                kwargs[name] = Expected(stand_in, session.expected_key(item))
+            elif name in params:
+                kwargs[name] = params[name]
+            else:
+                return  # a fixture this lane cannot give: pytest runs the test alone
+        item.obj(**kwargs)
+
+    def _call(self, framework: str, request: dict, arrays: dict, timeout: float) -> CallResult:
+        if self._stopped.is_set():
+            raise _LaneStopped
+        future: Future = Future()
+        with self._lock:
+            self._kept[call_key(framework, request, arrays, timeout)].append(future)
+        try:
+            result = self._session.call_on(self.workers, framework, request, arrays, timeout)
+        except BaseException:
+            future.set_result(None)  # pytest makes this call itself
+            raise
+        future.set_result(None if self._stopped.is_set() else result)
+        return result
+
+
+class _LaneStopped(Exception):
+    """The grading ended while the lane was still playing a test."""
+
+
+class _StandIn:
+    """What the lane's Judge and Expected see instead of the session: calls go to the
+    lane's worker, nothing is recorded, and a timeout slows down only the lane's own calls."""
+
+    def __init__(self, lane: AheadLane, session, item):
+        self._lane, self._session = lane, session
+        self.timeouts: dict = {}
+        session.load_expected(item)
+
+    def __getattr__(self, name):
+        return getattr(self._session, name)
+
+    def call(self, framework: str, request: dict, arrays: dict, timeout: float) -> CallResult:
+        return self._lane._call(framework, request, arrays, timeout)
+
+    def note_tolerance(self, atol: float, rtol: float) -> None:
+        pass
+
+    def record(self, key: str, value) -> None:
+        pass
