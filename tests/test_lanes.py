@@ -3,15 +3,16 @@ grade is exactly the one a single lane gives, with no call run twice."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import time
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
+from submissions import KINDS, edit, make_submission
 
 from coursepack.grading.grader import grade
-from coursepack.judge.lanes import call_key, lanes_wanted
-from coursepack.judge.worker import Worker
-
-from submissions import KINDS, edit, make_submission
+from coursepack.judge.lanes import AheadLane, call_key, lanes_wanted
+from coursepack.judge.worker import CallResult, Worker
 
 # Two mistakes in different tasks, so that both lanes meet failing tests and their hints.
 MIXED = [*KINDS["no-scale"][1], *KINDS["heads-split"][1]]
@@ -45,8 +46,6 @@ def test_two_lanes_give_the_grade_of_one_and_run_no_call_twice(course, tmp_path,
 
 
 def test_the_key_of_a_call_covers_request_inputs_and_limit():
-    import numpy as np
-
     request = {"framework": "torch", "steps": [{"call": "m:f", "args": {"x": "@x"}}]}
     x = np.arange(6, dtype=np.float32).reshape(2, 3)
     base = call_key("torch", request, {"x": x}, 60)
@@ -70,3 +69,91 @@ def test_a_retired_worker_starts_nothing(course):
 def test_course_lanes_decides(monkeypatch, value, wanted):
     monkeypatch.setenv("COURSE_LANES", value)
     assert lanes_wanted() == wanted
+
+
+# -- the lane on its own, with a stand-in session whose "worker" answers at once ----------
+
+class _Session:
+    """Just what AheadLane uses of a GradingSession; a call doubles its input ``x`` and
+    numbers itself, so a result shows which call produced it."""
+
+    def __init__(self, delay: float = 0.0):
+        self.delay, self.made = delay, 0
+        self.course = SimpleNamespace(task=lambda task_id: SimpleNamespace(id=task_id, time_limit=60.0))
+
+    def _framework_of(self, item):
+        return "torch"
+
+    def visibility(self, item):
+        return "public"
+
+    def expected_key(self, item):
+        return f"public/t::{item.nodeid}"
+
+    def load_expected(self, item):
+        pass
+
+    def call_on(self, workers, framework, request, arrays, timeout):
+        time.sleep(self.delay)
+        self.made += 1
+        return CallResult({"out": np.asarray(arrays["x"]) * 2, "n": np.asarray(self.made)})
+
+
+def _item(nodeid, *xs):
+    def body(judge):
+        for x in xs:
+            judge.run(steps=[{"call": "m:f", "args": {"x": "@x"}, "save": "out"}],
+                      returns={"out": "out", "n": "n"}, arrays={"x": np.asarray(x)})
+    return SimpleNamespace(nodeid=nodeid, obj=body, user_properties=[("task", "t")])
+
+
+def _key(x):
+    request = {"framework": "torch", "seed": 0, "build": None, "returns": {"out": "out", "n": "n"}, "grad": None,
+               "steps": [{"call": "m:f", "args": {"x": "@x"}, "save": "out"}]}
+    return call_key("torch", request, {"x": np.asarray(x)}, 60.0)
+
+
+def _played(lane, count):
+    deadline = time.monotonic() + 30
+    while lane.played < count:
+        assert time.monotonic() < deadline, "the lane did not play its tests"
+        time.sleep(0.01)
+
+
+def test_kept_results_follow_the_inputs_and_the_order_of_the_calls():
+    session = _Session()
+    lane = AheadLane(session, {})
+    # Two tests make the same request on other inputs; the second makes one call twice.
+    lane.start([_item("first", 1.0), _item("second", 2.0, 2.0)])
+    _played(lane, 2)
+    first = lane.take(_key(1.0))
+    assert first is not None and first.outputs["out"] == 2.0
+    again = [lane.take(_key(2.0)), lane.take(_key(2.0))]
+    assert [r.outputs["out"] for r in again] == [4.0, 4.0]
+    assert again[0].outputs["n"] < again[1].outputs["n"]  # first made, first taken
+    assert lane.take(_key(2.0)) is None and session.made == 3
+    lane.stop()
+
+
+def test_pytest_waits_for_the_test_the_lane_is_playing():
+    session = _Session(delay=0.2)
+    lane = AheadLane(session, {})
+    lane.start([_item("only", 1.0, 2.0, 3.0)])
+    deadline = time.monotonic() + 10
+    while "only" not in lane._playing:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    lane.reached(0, "only")  # returns once the lane has made all three calls
+    assert lane.played == 1 and session.made == 3
+    assert all(lane.take(_key(x)) is not None for x in (1.0, 2.0, 3.0))
+    lane.stop()
+
+
+def test_the_lane_stops_before_a_test_pytest_has_reached():
+    session = _Session()
+    lane = AheadLane(session, {})
+    lane.reached(1, "b")  # pytest is already at the second of three tests
+    lane.start([_item("a", 1.0), _item("b", 2.0), _item("c", 3.0)])
+    _played(lane, 1)
+    lane.stop()
+    assert lane.played == 1 and session.made == 1 and lane.take(_key(3.0)) is not None
