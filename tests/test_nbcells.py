@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import base64
+import copy
+import json
 
 import pytest
 
@@ -78,3 +81,65 @@ def test_the_notebook_intro_is_the_lessons(course_copy):
     paragraph = intro.split("\n\n")[1]
     assert paragraph == ("This notebook is the PyTorch track of the assignment. Convolutions slide one small filter "
                          "over the image. You will write each piece in\nturn:")
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+def test_a_plot_cell_follows_the_tests_of_each_task_with_a_picture(course, framework):
+    from coursepack.notebooks.cells import notebook_json
+    from coursepack.plots import TASK_PLOTS
+
+    cells = notebook_cells(course, framework, course.solutions)
+    plots = [c for c in cells if c.kind == "plot"]
+    assert {c.task for c in plots} == set(TASK_PLOTS) and len(plots) == len(TASK_PLOTS)
+    for cell in plots:
+        before = cells[cells.index(cell) - 1]
+        assert (before.kind, before.task) == ("tests", cell.task)
+        assert f'plot("{cell.task}", framework="{framework}")' in cell.source
+        assert "check(" not in cell.source  # never a test cell in disguise
+    for for_nbgrader in (True, False):
+        nb = notebook_json(course, framework, course.solutions if for_nbgrader else course.assignments,
+                           for_nbgrader=for_nbgrader)
+        shown = [c for c in nb["cells"] if c["id"].startswith("plot-")]
+        assert [c["id"] for c in shown] == [c.grade_id for c in plots]
+        setup = "".join(nb["cells"][1]["source"])
+        assert "from coursepack.notebooks.plot import plot" in setup
+        if for_nbgrader:  # a locked cell without points: nbgrader neither grades it nor lets it be edited
+            for cell in shown:
+                meta = cell["metadata"]["nbgrader"]
+                assert (meta["grade"], meta["solution"], meta["locked"]) == (False, False, True)
+                assert "points" not in meta
+        else:
+            assert all("nbgrader" not in c["metadata"] for c in shown)
+
+
+def test_plot_cell_draws_inline_from_the_students_definitions(course, tmp_path, monkeypatch):
+    """The sinusoidal plot cell of the release notebook, run in a real kernel: before any answer
+    cell it says in one line that the task is not written yet; after the reference answers it
+    shows a PNG. The student's code ran in the judge: no answer cell defines anything the plot
+    reads from this kernel."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from coursepack.notebooks.cells import notebook_json
+
+    nb = nbformat.reads(json.dumps(notebook_json(course, "torch", course.solutions, for_nbgrader=False)),
+                        as_version=4)
+    cells = nb.cells
+    end = next(i for i, c in enumerate(cells) if c.get("id") == "plot-sinusoidal")
+    setup, plot_cell = cells[1], cells[end]
+    answers = [c for c in cells[2:end] if c.cell_type == "code" and not c["id"].startswith(("tests-", "plot-"))]
+    nb.cells = [setup, copy.deepcopy(plot_cell), *answers, plot_cell]
+    nb.cells[1]["id"] = "plot-before"
+    monkeypatch.setenv("COURSE_TOML", str(course.path))
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+
+    before, after = nb.cells[1], nb.cells[-1]
+    for cell in (before, after):
+        assert [o for o in cell.outputs if o.output_type == "error" or o.get("name") == "stderr"] == []
+    text = "".join(o.get("text", "") for o in before.outputs)
+    assert "not implemented yet" in text and "sinusoidal" in text and text.count("\n") == 1, text
+    assert not any("image/png" in o.get("data", {}) for o in before.outputs)
+    images = [o for o in after.outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 1
+    assert base64.b64decode(images[0]["data"]["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "similarity falls with distance" in "".join(o.get("text", "") for o in after.outputs)

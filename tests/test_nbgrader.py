@@ -156,6 +156,31 @@ def test_autograding_runs_no_student_code_in_a_kernel(nb_course):
     assert all(not c.get("outputs") for c in graded.cells if c.cell_type == "code" and not (cell_id(c) or "").startswith("tests-"))
 
 
+def test_plot_cells_are_released_locked_and_never_graded(nb_course):
+    from coursepack.plots import TASK_PLOTS
+
+    course, out = nb_course
+    release = nbformat.read(out / "release/attention/attention_torch.ipynb", as_version=4)
+    plots = {cell_id(c): c for c in release.cells if (cell_id(c) or "").startswith("plot-")}
+    assert set(plots) == {f"plot-{task}" for task in TASK_PLOTS}
+    for cell in plots.values():
+        meta = cell.metadata["nbgrader"]
+        assert meta["locked"] and not meta["grade"] and not meta["solution"]
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}", course_id=course.id) as gb:
+        graded = {g.name for g in gb.find_submission_notebook("attention_torch", "attention", "ref").grades}
+    assert graded == {f"tests-{t.id}" for t in course.tasks}  # the plot cells hold no grade
+
+
+def test_plot_does_nothing_under_autograde(monkeypatch, capsys):
+    from coursepack.notebooks.plot import plot
+
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert plot("additive", framework="torch") is None
+    assert "never graded" in capsys.readouterr().out
+
+
 def test_check_refuses_to_pass_unjudged_under_autograde(monkeypatch):
     from coursepack.notebooks.check import CourseSetupError, check
 
@@ -226,3 +251,8 @@ def test_source_notebook_runs_top_to_bottom(nb_course, framework, tmp_path):
         assert ("error", None) not in kinds and ("stream", "stderr") not in kinds
         text = "".join(o.get("text", "") for o in cell.outputs)
         assert "FAIL" not in text and "(hidden)" in text and f"({framework})" in text
+    plots = [c for c in nb.cells if (cell_id(c) or "").startswith("plot-")]
+    assert plots
+    for cell in plots:  # the reference draws every picture inline
+        assert any("image/png" in o.get("data", {}) for o in cell.outputs), (cell_id(cell), cell.outputs)
+        assert not [o for o in cell.outputs if o.output_type == "error"]

@@ -6,7 +6,9 @@ A track's modules become one notebook. Each module is cut at its top-level state
 * runs of given statements (imports, constants, helpers without a solution region)
   become one locked code cell each;
 * every top-level definition that holds a ``### BEGIN SOLUTION`` region becomes its own
-  answer cell, and the tests of a task follow the last answer cell of that task.
+  answer cell, and the tests of a task follow the last answer cell of that task;
+* a task with a picture (:data:`coursepack.plots.TASK_PLOTS`) gets a plot cell after its
+  tests cell: it draws the task's plot from the student's definitions, and is never graded.
 
 Going back, :func:`assemble_module` puts the definitions of answer cells into the
 trusted module file (the stub, or the solution) in place of the originals, so the judge
@@ -29,16 +31,17 @@ import shutil
 from coursepack.course.stubs import BEGIN, END
 from coursepack.course.config import Course
 from coursepack.errors import CourseError
+from coursepack.plots import TASK_PLOTS
 from coursepack.templating import render
 
 
 @dataclass
 class Cell:
-    kind: str                    # markdown | given | answer | tests
+    kind: str                    # markdown | given | answer | tests | plot
     source: str
     module: str = ""             # e.g. "attention"
     symbol: str = ""             # answer cells: the definition's name
-    task: str = ""               # answer and tests cells: the task id
+    task: str = ""               # answer, tests and plot cells: the task id
     grade_id: str = ""
 
 
@@ -189,6 +192,9 @@ def notebook_cells(course: Course, framework: str, root: Path) -> list[Cell]:
                 if remaining[task.id] == 0:
                     cells.append(Cell("tests", tests_cell(task, framework), module=module,
                                       task=task.id, grade_id=f"tests-{task.id}"))
+                    if task.id in TASK_PLOTS:
+                        cells.append(Cell("plot", plot_cell(task, framework), module=module,
+                                          task=task.id, grade_id=f"plot-{task.id}"))
     return cells
 
 
@@ -241,6 +247,13 @@ def tests_cell(task, framework: str) -> str:
     """A task's tests cell: its public checks, then the hidden ones inside nbgrader's
     hidden-tests region (``HIDDEN_BEGIN`` ... ``HIDDEN_END``)."""
     return render("notebook/tests-cell.py", task=task.id, points=f"{task.points:g}",
+                  framework=framework).removesuffix("\n")
+
+
+def plot_cell(task, framework: str) -> str:
+    """A task's plot cell: ``plot(task)`` draws :data:`~coursepack.plots.TASK_PLOTS`'s picture
+    of it inline. Not graded: nbgrader sees a locked cell without points."""
+    return render("notebook/plot-cell.py", task=task.id, kind=TASK_PLOTS[task.id][0],
                   framework=framework).removesuffix("\n")
 
 

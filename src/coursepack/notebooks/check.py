@@ -56,7 +56,8 @@ def notebook_course(hidden: bool = False) -> Course:
                       fix="keep the notebook in the folder it was released in (with course/ beside it)")
 
 
-def _history() -> list[str]:
+def kernel_history() -> list[str]:
+    """The cells this kernel has run, in order (empty outside Jupyter)."""
     try:
         from IPython import get_ipython  # exists only where a Jupyter kernel runs
     except ImportError:
@@ -71,7 +72,7 @@ def check(task: str, framework: str = "torch", hidden: bool = False) -> None:
         raise CourseSetupError("this notebook must be autograded with the course's nbgrader_config.py (run "
                                "`nbgrader autograde` in the folder `course nbgrader build` wrote)")
 
-    history = _history()
+    history = kernel_history()
     if not hidden and history and checks_requested(history[-1]) == (task, True):
         # The instructor's notebook: this cell also runs the hidden tests, with the public ones.
         print(f"The public tests of '{task}' run below, with the hidden ones.")
