@@ -187,3 +187,37 @@ def test_names_from_students_are_printed_as_they_are(course, tmp_path):
     assert proc.returncode == 0, proc.stderr
     out = " ".join(proc.stdout.split())
     assert "bob[red]: 4 / 4" in out and "notes[b]: not a submission" in out
+
+
+def test_feedback_html_gives_each_student_the_report_page(course, tmp_path):
+    """`--feedback html` on a class of two: the reference (a folder) and the stubs (a zip made by
+    `course submit`). Each gets one self-contained page beside the other outputs; the stub's
+    names what is not implemented yet, the reference's holds the plots of its own model."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    make_kind(course, folder / "ada", "correct")
+    make_zip(course, make_submission(course, tmp_path / "work-bo", base="assignments"), "torch", folder / "bo.zip",
+             student="bo")
+    out = tmp_path / "grades"
+    proc = run_course("--course", str(course.path), "grade", str(folder), "--out", str(out), "--task", "sdpa",
+                      "--task", "sinusoidal", "--feedback", "html")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert f"Feedback pages: 2 of 2 in {out / 'feedback'}" in proc.stdout.replace("\n", "")
+    ada, bo = (out / "feedback" / "ada.html").read_text(), (out / "feedback" / "bo.html").read_text()
+    assert {p.name for p in (out / "feedback").iterdir()} == {"ada.md", "ada.html", "bo.md", "bo.html"}
+    assert "Feedback on <strong>ada</strong>" in ada and "Feedback on <strong>bo</strong>" in bo
+    # the reference: every plot drawn and embedded, nothing to fix
+    assert ada.count('src="data:image/png;base64,') == 4 and "no plot:" not in ada
+    assert "What to fix" not in ada
+    # the stubs: the failed checks and the missing plots say which task is not written yet
+    assert 'src="data:image/png;base64,' not in bo and "What to fix" in bo
+    assert bo.count("not implemented yet") >= 4
+    for task in ("sdpa", "sinusoidal", "additive", "mini_bert"):
+        assert f"task {task}" in bo or f"({task})" in bo, task
+    for page in (ada, bo):  # self-contained: nothing loaded from elsewhere
+        assert "http://" not in page and "https://" not in page and "<script" not in page
+
+
+def test_feedback_html_is_for_a_class(course):
+    proc = run_course("--course", str(course.path), "grade", str(course.solutions), "--feedback", "html")
+    assert proc.returncode == 2 and "course report" in proc.stderr

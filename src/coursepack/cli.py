@@ -139,9 +139,15 @@ def check(ctx, tasks, framework, submission, summary, progress_only):
                    "with exactly the columns that LMS imports.")
 @click.option("--gradebook-columns", type=click.Choice(["tasks", "total"]), default="tasks", show_default=True,
               help="--gradebook: one column per task and quiz, or the total alone.")
+@click.option("--feedback", type=click.Choice(["html"]), default=None,
+              help="A class: also write OUT/feedback/NAME.html per student, the page `course report` makes "
+                   "(checks, what to fix, plots of their own model; one file to hand back). Made after the "
+                   "grades, one student at a time: the public tests again and four plots cost 30-65 s "
+                   "per student (measured on two shared cores), so the class takes about twice as long.")
 @click.pass_context
 @friendly
-def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume, roster, lms, gradebook_columns):
+def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume, roster, lms, gradebook_columns,
+          feedback):
     """Grade one submission, or a whole class, with the public and hidden tests.
 
     PATH is a submission (a folder laid out like assignments/, or a zip made by
@@ -152,6 +158,7 @@ def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume, roste
     course grade alice.zip --format gradescope --out results.json
     course grade class/ --workers 2             results/, feedback/, gradebook.csv
     course grade class/ --workers 2 --resume    after an interruption
+    course grade class/ --feedback html         also one HTML page per student
     """
     from coursepack.grading.batch import is_class_folder  # lazy: start-up
 
@@ -162,8 +169,13 @@ def grade(ctx, path, framework, fmt, out, student, tasks, workers, resume, roste
     if (roster is not None or lms is not None) and not is_class_folder(course, path):
         raise CourseError("--roster and --gradebook apply to a class folder; one submission takes --student", path=path,
                           fix="pass the class folder, or --student ID")
+    if feedback is not None and not is_class_folder(course, path):
+        raise CourseError("--feedback html applies to a class folder", path=path,
+                          fix="for one submission, run `course report --path FOLDER --out PAGE.html`")
     if is_class_folder(course, path):
         _grade_class(course, path, framework, fmt, out, student, tasks, workers, resume, roster, lms, gradebook_columns)
+        if feedback == "html":
+            _feedback_pages(course, path, framework, out, set(tasks) or None, resume)
     else:
         _grade_one(course, path, framework, fmt, out, student, tasks)
 
@@ -194,6 +206,25 @@ def _grade_class(course, path, framework, fmt, out, student, tasks, workers, res
         written = write_lms_gradebook(course, class_roster, class_results(out), out / f"gradebook-{lms}.csv",
                                       lms, gradebook_columns)
         console.print(Text(f"{lms.capitalize()} gradebook: {written}  (import steps: README, 'Gradebooks for an LMS')"))
+
+
+def _feedback_pages(course, path, framework, out, tasks, resume):
+    from coursepack.integrations.feedback import write_feedback_pages  # lazy: start-up (matplotlib)
+
+    out = out or path.resolve().parent / f"{path.resolve().name}-grades"
+    console = _console()
+
+    def said(page):
+        if page.problem:
+            console.print(Text(f"{page.name}: no feedback page: {page.problem}", style="yellow"))
+        elif not page.kept:
+            console.print(Text(f"{page.name}: feedback page {page.path} ({page.seconds:.1f} s)"))
+
+    pages = write_feedback_pages(course, path, out, frameworks=course.resolve_frameworks(framework) if framework
+                                 else None, tasks=tasks, resume=resume, on_page=said)
+    written = sum(1 for page in pages if page.path)
+    console.print(Text(f"Feedback pages: {written} of {len(pages)} in {out / 'feedback'} (NAME.html, one file each, "
+                       "pictures inside)"))
 
 
 def _grade_one(course, path, framework, fmt, out, student, tasks):

@@ -96,11 +96,12 @@ class PlotData:
     submission: Path
     framework: str
     fine_tune_too: bool = False  # pretraining will be plotted: fine-tune in the same run
+    hide: tuple[Path, ...] = ()  # more folders the worker must not see (a class's other submissions)
 
     def __post_init__(self):
         # The worker sees what it sees in grading: the submission's copy, nothing of the course.
         submission = Path(self.submission).resolve()
-        hide = [self.course.root, Path(tempfile.gettempdir()), submission.parent]
+        hide = [self.course.root, Path(tempfile.gettempdir()), submission.parent, *self.hide]
         self.session = PlotSession(self.course, submission, (self.framework,), "check", hide=hide)
         self._bundle: dict | None = None
 

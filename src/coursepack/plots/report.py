@@ -31,8 +31,9 @@ def data_uri(png: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
 
 
-def render(course: Course, report: Report, drawn: list[Drawn]) -> str:
-    """The HTML page for ``report`` (public tests) and the plots ``drawn``."""
+def render(course: Course, report: Report, drawn: list[Drawn], label: str = "") -> str:
+    """The HTML page for ``report`` (public tests) and the plots ``drawn``; ``label`` names
+    the submission (a class's feedback pages), when given."""
     env = Environment(loader=FileSystemLoader(TEMPLATES / "plots"), autoescape=select_autoescape(["j2"]))
     plots = [{"kind": d.kind, "framework": d.framework, "seconds": d.seconds, "summary": d.summary,
               "problem": d.problem, "image": data_uri(d.path) if d.path else ""} for d in drawn]
@@ -40,19 +41,24 @@ def render(course: Course, report: Report, drawn: list[Drawn]) -> str:
               "max_score": pts(t.max_score), "passed": t.passed, "failed": t.failed,
               "hidden_not_run": t.hidden_not_run} for t in report.tasks]
     return env.get_template(TEMPLATE).render(
-        title=course.title, points=pts(report.score), max_points=pts(report.max_score),
+        title=course.title, label=label, points=pts(report.score), max_points=pts(report.max_score),
         frameworks=", ".join(report.frameworks), created=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
         tasks=tasks, failures=[t for t in report.tests if not t.passed], errors=report.errors, plots=plots)
 
 
 def write_report(course: Course, submission: Path, frameworks: tuple[str, ...], out: Path,
-                 progress=None, on_plot=None) -> Report:
-    """Check ``submission`` with the public tests, draw every plot, write the page to ``out``."""
-    report, _ = grade(course, submission, frameworks=frameworks, mode="check", progress=progress)
+                 progress=None, on_plot=None, label: str = "", hide: tuple[Path, ...] = (),
+                 tasks: set[str] | None = None) -> Report:
+    """Check ``submission`` (a folder) with the public tests, draw every plot, write the page to ``out``.
+
+    ``label`` names the submission on the page; ``hide`` adds folders the worker must not
+    see (a class's other submissions and outputs); ``tasks`` limits the tests (not the plots)."""
+    report, _ = grade(course, submission, frameworks=frameworks, mode="check", progress=progress, hide=list(hide),
+                      tasks=tasks)
     drawn = []
     with tempfile.TemporaryDirectory(prefix="course-report-") as folder:
         for framework in frameworks:
-            drawn += make_plots(course, submission, framework, KINDS, Path(folder), on_done=on_plot)
-        page = render(course, report, drawn)
+            drawn += make_plots(course, submission, framework, KINDS, Path(folder), on_done=on_plot, hide=hide)
+        page = render(course, report, drawn, label)
     write_atomic(Path(out), page)
     return report

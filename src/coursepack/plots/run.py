@@ -81,13 +81,14 @@ _DRAW = {"alignment": _alignment, "attention": _attention, "positional": _positi
 
 
 def make_plots(course: Course, submission: Path, framework: str, kinds: tuple[str, ...], out: Path,
-               checkpoint: str = "student", on_done=None) -> list[Drawn]:
+               checkpoint: str = "student", on_done=None, hide: tuple[Path, ...] = ()) -> list[Drawn]:
     """Draw ``kinds`` for one track of ``submission`` into ``out`` (PNG files).
 
-    ``on_done(drawn)`` hears about each kind as soon as it is finished.
+    ``on_done(drawn)`` hears about each kind as soon as it is finished; ``hide`` adds
+    folders the worker must not see, as in grading.
     """
     out = Path(out)
-    data = PlotData(course, submission, framework, fine_tune_too="pretraining" in kinds)
+    data = PlotData(course, submission, framework, fine_tune_too="pretraining" in kinds, hide=tuple(hide))
     drawn = []
     try:
         for kind in kinds:
