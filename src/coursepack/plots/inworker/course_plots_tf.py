@@ -105,6 +105,9 @@ def train_alignment(attention, src, src_mask, tgt_in, tgt_out, test_src, test_ma
 def bert_attention(model, input_ids, key_mask):
     """What each block's ``attention`` returned in ``model(input_ids, key_mask=key_mask)``,
     and the first block's attention with ``causal=True`` (see course_plots_torch.py)."""
+    # One plain call first: Keras traces a layer's first call symbolically to build it, and
+    # the recording below would keep those graph tensors (a model fresh from loaded weights).
+    model(input_ids, key_mask=key_mask)
     seen, inputs, patched = [], [], []
     for block in model.blocks:
         layer = block.attention
