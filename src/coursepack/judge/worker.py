@@ -89,6 +89,7 @@ class Worker:
     reusable: bool = False           # kills leftovers after every call (see the module doc)
     retired: bool = False            # closed for good (:meth:`retire`)
     _starting: bool = False          # started without waiting for its ready line
+    _ready: bool = False             # its ready line was read: calls may have run
     _life: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- lifecycle ---------------------------------------------------------------
@@ -132,7 +133,7 @@ class Worker:
             self.close()
             raise WorkerRetired(f"the {self.framework} worker was retired")
         self.starts += 1
-        self._starting = True
+        self._starting, self._ready = True, False
         if wait:
             self._await_ready()
 
@@ -145,6 +146,7 @@ class Worker:
             raise RuntimeError(f"the {self.framework} worker did not start; is the framework "
                                f"installed? (pip install -e '.[{self.framework}]')")
         self.reusable = bool(reply.get("clears_leftovers"))
+        self._ready = True
 
     def ensure_ready(self) -> bool:
         """Wait until the worker can take a call, starting it if needed; False once retired."""
@@ -200,20 +202,21 @@ class Worker:
 
         Closing its stdin is what a dead grader would do too: the worker kills every
         process it started, however detached, and exits. A worker that does not exit
-        within :data:`CLOSE_GRACE` (stopped, or still importing its framework) is killed
-        with its process group. Safe to call from two threads: each process, folder and
-        lock is taken by one caller only."""
+        within :data:`CLOSE_GRACE` (stopped) is killed with its process group; one still
+        importing its framework has run no call and is killed at once. Safe to call from
+        two threads: each process, folder and lock is taken by one caller only."""
         with self._life:
             proc, self._proc = self._proc, None
             folder, self._dir = self._dir, None
             owner, self._owner = self._owner, None
-            self._starting = False
+            ran_calls, self._starting, self._ready = self._ready, False, False
         if proc is not None:
             try:
                 proc.stdin.close()
             except OSError:
                 pass
-            _wait_unreaped(proc.pid, CLOSE_GRACE)
+            if ran_calls:  # one still importing its framework has started nothing to clean up
+                _wait_unreaped(proc.pid, CLOSE_GRACE)
             try:  # before the worker is reaped, so that its group id cannot have been reused
                 os.killpg(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
@@ -329,9 +332,12 @@ class Worker:
                 return None
             while True:
                 left = deadline - time.monotonic()
+                if left <= 0 or self._proc is not proc:  # out of time, or closed by another thread
+                    return None
                 try:
-                    if left <= 0 or not selector.select(left):
-                        return None
+                    # In slices: a pipe closed by another thread never wakes this select.
+                    if not selector.select(min(left, 0.25)):
+                        continue
                     line = stream.readline()
                 except (OSError, ValueError):  # closed by another thread meanwhile
                     return None
