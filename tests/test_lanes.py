@@ -3,6 +3,7 @@ grade is exactly the one a single lane gives, with no call run twice."""
 
 from __future__ import annotations
 
+import threading
 import time
 from types import SimpleNamespace
 
@@ -79,6 +80,8 @@ class _Session:
 
     def __init__(self, delay: float = 0.0):
         self.delay, self.made = delay, 0
+        self.first_ready = threading.Event()
+        self.first_ready.set()  # the first lane's worker is ready: the lane may play
         self.course = SimpleNamespace(task=lambda task_id: SimpleNamespace(id=task_id, time_limit=60.0))
 
     def _framework_of(self, item):

@@ -108,6 +108,16 @@ class AheadLane:
 
     # -- the lane's thread ---------------------------------------------------------------
     def _run(self) -> None:
+        # The lane's worker starts once pytest's has imported its framework: started
+        # together, they would share the cores and delay the first test.
+        while not self._session.first_ready.wait(0.1):
+            if self._stopped.is_set():
+                return
+        # Claim no test before the lane's own worker is ready, or pytest could reach that
+        # test and wait for a framework import instead of running it itself.
+        for worker in self.workers.values():
+            if not worker.ensure_ready():
+                return
         for index in range(len(self._items) - 1, -1, -1):
             item = self._items[index]
             with self._lock:

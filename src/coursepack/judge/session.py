@@ -76,6 +76,7 @@ class GradingSession:
         self._lane: lanes.AheadLane | None = None
         self._item_index: dict[str, int] = {}
         self.lane_calls = (0, 0)
+        self.first_ready = threading.Event()   # a worker of the first lane has taken a call
 
     # -- used by testing.Judge / testing.Expected ---------------------------------
     @property
@@ -107,6 +108,8 @@ class GradingSession:
         worker = self._worker(workers, framework)
         worker.load(self.submission)
         worker.ensure_ready()  # before the shared import step: never hold it while a framework loads
+        if workers is self._workers:
+            self.first_ready.set()
         for module in modules_of(request):
             failure = self._import_step(worker, framework, module, timeout)
             if failure is not None:
@@ -126,16 +129,18 @@ class GradingSession:
     def warm_up(self, lanes_allowed: int = 1) -> None:
         """Start the workers now, without waiting for them: each imports its framework
         while pytest collects the tests. With two lanes allowed and no batch pool, a second
-        worker per framework is started too, for the :class:`~coursepack.judge.lanes.AheadLane`."""
+        worker per framework is made too, for the :class:`~coursepack.judge.lanes.AheadLane`."""
         for framework in self.frameworks:
             worker = self._worker(self._workers, framework)
             worker.load(self.submission)
             if not worker.running:
                 worker.start(wait=False)
         if lanes_allowed >= 2 and self._pool is None:
+            # Made now, started by the lane once the first worker is ready: two framework
+            # imports at once would only slow down the first test.
             self._lane_workers = {}
             for framework in self.frameworks:
-                self._worker(self._lane_workers, framework).start(wait=False)
+                self._worker(self._lane_workers, framework)
 
     def note_tolerance(self, atol: float, rtol: float) -> None:
         """The tolerance the running test compares with (the loosest, if it compares twice)."""
