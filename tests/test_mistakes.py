@@ -106,6 +106,24 @@ def test_hidden_only_mistakes_are_the_listed_ones(course, graded, framework):
         assert any(not t.passed and t.visibility == "hidden" for t in reports[mistake_id].tests)
 
 
+# Multi-head mistakes that one head hides: with num_heads=1 each gives the reference's
+# numbers, so a test with a single head alone would pay for them.
+ONE_HEAD_MISTAKES = ["mha-split-without-transpose", "mha-merge-without-transpose", "mha-scale-by-d-model"]
+
+
+@pytest.mark.parametrize("framework", ["torch", pytest.param("tf", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("mistake_id", ONE_HEAD_MISTAKES)
+def test_a_layer_right_only_with_one_head_earns_nothing(course, pools, tmp_path, framework, mistake_id):
+    if framework == "tf":
+        pytest.importorskip("tensorflow")
+    variant = make_variant(course, _catalogue(course).by_id(mistake_id), framework, tmp_path / mistake_id)
+    report, _ = grade(course, variant, frameworks=(framework,), mode="grade", tasks={"multihead"},
+                      pool=pools(framework))
+    summary = next(s for s in report.tasks if s.id == "multihead")
+    assert summary.score == 0, (f"{mistake_id} kept {summary.score:g} of {summary.max_score:g} points on "
+                                f"{framework}; passed: {[t.name for t in report.tests if t.passed]}")
+
+
 @pytest.mark.parametrize("framework, name", [("torch", "mlm_decoder.weight"), ("tf", "mlm_decoder.kernel")])
 def test_layout_messages_use_the_tracks_parameter_names(graded, framework, name):
     report = graded(framework)["bert-weights-not-tied"]

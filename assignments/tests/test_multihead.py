@@ -41,14 +41,19 @@ def test_cross_attention(judge, expected):
 @task("multihead")
 def test_weights_come_back_before_dropout(judge, expected):
     # Training mode with heavy dropout: the output is random, the returned weights are not.
+    # In eval mode the same layer applies no dropout, so its output is exact again.
     rng = np.random.default_rng(33)
     weights = layouts.random_weights(layouts.multihead_attention(8), rng)
-    mha = judge.module("MultiHeadAttention", init=dict(d_model=8, num_heads=2, dropout=0.5), weights=weights,
-                       mode="train")
+    init = dict(d_model=8, num_heads=2, dropout=0.5)
+    x, mask = normal(rng, 2, 5, 8), key_mask([5, 3], 5)
+    mha = judge.module("MultiHeadAttention", init=init, weights=weights, mode="train")
     # (A Keras layer takes its training mode as an argument of each call.)
     training = {"training": True} if judge.framework == "tf" else {}
-    out = mha(x=normal(rng, 2, 5, 8), key_mask=key_mask([5, 3], 5), returns=("output", "weights"), **training)
+    out = mha(x=x, key_mask=mask, returns=("output", "weights"), **training)
     require(out["weights"].shape == (2, 2, 5, 5) and np.allclose(out["weights"].sum(-1), 1, atol=1e-5),
             "in training mode the returned weights must still be the softmax before dropout (each row "
             "sums to 1); dropout applies only where the weights multiply the values")
     expected.check(out, names=["weights"])
+    evaluated = judge.module("MultiHeadAttention", init=init, weights=weights)(
+        x=x, key_mask=mask, returns=("output", "weights"))
+    expected.check(evaluated, label="eval")

@@ -63,8 +63,13 @@ def test_padded_context_does_not_leak(judge, expected):
 
 
 @task("multihead")
-def test_single_head(judge, expected):
+def test_one_head_and_one_feature_per_head(judge, expected):
+    # The two ends of the head split in one test: a single head (d_head = d_model) and as
+    # many heads as features (d_head = 1). A layer that is right only with one head (a
+    # split or merge without the transpose, a scale by d_model instead of d_head) earns
+    # nothing here, while a layer that mishandles num_heads=1 still fails.
     rng = np.random.default_rng(136)
-    out = mha(judge, rng, 6, 1)(x=normal(rng, 2, 4, 6), key_mask=key_mask([4, 3], 4),
-                                returns=("output", "weights"))
-    expected.check(out)
+    x, mask = normal(rng, 2, 4, 6), key_mask([4, 3], 4)
+    for heads in (1, 6):
+        out = mha(judge, rng, 6, heads)(x=x, key_mask=mask, returns=("output", "weights"))
+        expected.check(out, label=f"{heads}_heads")
