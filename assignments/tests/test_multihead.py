@@ -31,10 +31,13 @@ def test_cross_attention(judge, expected):
     rng = np.random.default_rng(32)
     weights = layouts.random_weights(layouts.multihead_attention(8), rng)
     mha = judge.module("MultiHeadAttention", init=dict(d_model=8, num_heads=2), weights=weights)
-    out = mha(x=normal(rng, 3, 4, 8), context=normal(rng, 3, 6, 8), key_mask=key_mask([6, 2, 4], 6),
-              returns=("output", "weights"))
-    require(out["weights"].shape == (3, 2, 4, 6),
-            "in cross-attention the queries come from x (Tq = 4) and the keys from context (Tk = 6)")
+    x, context = normal(rng, 3, 4, 8), normal(rng, 3, 6, 8)
+    # First without a mask: a shape problem here is about x and context, never the mask.
+    shapes = mha(x=x, context=context, returns=("output", "weights"))
+    require(shapes["weights"].shape == (3, 2, 4, 6),
+            "in cross-attention the queries come from x (Tq = 4) and the keys and values from context "
+            f"(Tk = 6): the weights must have shape (3, 2, 4, 6), got {shapes['weights'].shape}")
+    out = mha(x=x, context=context, key_mask=key_mask([6, 2, 4], 6), returns=("output", "weights"))
     expected.check(out)
 
 

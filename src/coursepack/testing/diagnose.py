@@ -52,7 +52,7 @@ def compare(name: str, got: np.ndarray | None, want: np.ndarray, *,
         frac = 1.0 - float(close.mean())
         msg = (f"`{name}` differs from the reference: max abs error {err:.3g} "
                f"(tolerance {atol:g} + {rtol:g}*|x|), {frac:.0%} of entries off.")
-        hint = _pattern_hint(got, want, atol, rtol)
+        hint = _pattern_hint(got, want, atol, rtol, name)
         return msg + (f" {hint}" if hint else "")
     if np.array_equal(got, want):
         return None
@@ -60,23 +60,207 @@ def compare(name: str, got: np.ndarray | None, want: np.ndarray, *,
     return f"`{name}` differs from the reference in {frac:.0%} of entries"
 
 
-def _pattern_hint(got: np.ndarray, want: np.ndarray, atol: float, rtol: float) -> str:
+def _pattern_hint(got: np.ndarray, want: np.ndarray, atol: float, rtol: float, name: str = "") -> str:
+    """What the error looks like, in words; "" when no pattern is clear.
+
+    First one hint about the whole array (axes swapped, opposite sign, a scale factor,
+    a reference that is zero, slices in another order, weights normalised over the wrong
+    axis), then where the error lies (zero where it should not be, which indices).
+    """
     def near(a, b):
         return a.shape == b.shape and np.allclose(a, b, atol=10 * atol, rtol=10 * rtol)
 
-    if got.ndim >= 2 and near(np.swapaxes(got, -1, -2), want):
-        return "It equals the reference with the last two axes swapped."
-    if near(-got, want):
-        return "It has the opposite sign."
+    axes = axis_names(name, got.ndim)
+    close = np.isclose(got, want, atol=atol, rtol=rtol, equal_nan=True)
+    zero_want = bool(np.all(np.abs(want) <= atol))
+    hints = []
+    if got.ndim >= 2 and got.shape[-1] == got.shape[-2] and near(np.swapaxes(got, -1, -2), want):
+        hints.append("It equals the reference with the last two axes swapped.")
+    elif near(-got, want) and not zero_want:
+        hints.append("It has the opposite sign.")
+    elif zero_want:
+        what = "gradient" if name.startswith("grad:") else "result"
+        hints.append(f"The reference's {what} is zero in every entry (to within the tolerance); yours is not"
+                     + (": with a correct computation the output does not depend on this input or parameter."
+                        if what == "gradient" else "."))
+    else:
+        hint = (_scale_hint(got, want, near) or _permutation_hint(got, want, axes, near)
+                or normalisation_hint(got, want, axes))
+        if hint:
+            hints.append(hint)
+    if not zero_want:
+        hints.append(_zero_hint(got, want, close, atol, name))
+    hints.append(_where_hint(close, axes))
+    return " ".join(h for h in hints if h)
+
+
+def axis_names(name: str, ndim: int) -> tuple[str, ...]:
+    """What the axes of an output called ``name`` usually hold (for messages only)."""
+    if name == "weights" and ndim == 4:
+        return ("batch entry", "head", "query", "key")
+    if name == "weights" and ndim == 3:
+        return ("batch entry", "query", "key")
+    if ndim == 4:
+        return ("batch entry", "head", "position", "feature")
+    if ndim == 3:
+        return ("batch entry", "position", "feature")
+    if ndim == 2:
+        return ("row", "column")
+    return tuple(f"entry along axis {axis}" for axis in range(ndim))
+
+
+def _plural(axis_name: str, count: int = 2) -> str:
+    if count == 1:
+        return axis_name
+    if "entry" in axis_name:
+        return axis_name.replace("entry", "entries")
+    return axis_name[:-1] + "ies" if axis_name.endswith("y") and axis_name[-2] not in "aeiou" else axis_name + "s"
+
+
+def _indices(indices) -> str:
+    """1, 3, 5-7: consecutive runs joined."""
+    runs, start = [], None
+    values = [int(i) for i in indices]
+    for i, value in enumerate(values):
+        if start is None:
+            start = value
+        if i + 1 == len(values) or values[i + 1] != value + 1:
+            runs.append(str(start) if start == value else f"{start}-{value}")
+            start = None
+    return ", ".join(runs)
+
+
+def _scale_hint(got, want, near) -> str:
     scale = _best_scale(got, want)
-    if scale is not None and near(got * scale, want):
-        return f"It is the reference scaled by {1 / scale:.3g}: a missing or extra scale factor?"
+    if scale is None or not near(got * scale, want):
+        return ""
+    # The factor must explain the error, not just shrink ``got`` towards a small reference.
+    if np.linalg.norm(got * scale - want) > 1e-2 * np.linalg.norm(want):
+        return ""
+    return f"It is the reference scaled by {1 / scale:.3g}: a missing or extra scale factor?"
+
+
+def _permutation_hint(got, want, axes, near) -> str:
+    """Some axis of at most 16 entries holds the reference's slices in another order."""
+    for axis in range(got.ndim):
+        size = got.shape[axis]
+        if not 2 <= size <= 16:
+            continue
+        g, w = np.moveaxis(got, axis, 0), np.moveaxis(want, axis, 0)
+        order = []
+        for i in range(size):
+            matches = [j for j in range(size) if near(g[i], w[j])]
+            if len(matches) != 1:
+                break
+            order.append(matches[0])
+        if len(order) == size and sorted(order) == list(range(size)) and order != list(range(size)):
+            moved = ", ".join(f"your {i} is its {j}" for i, j in enumerate(order) if i != j)
+            return (f"Your {_plural(axes[axis])} are the reference's in another order ({moved}): "
+                    f"look at how the {axes[axis]} axis is laid out.")
     return ""
 
 
+def normalisation_hint(got: np.ndarray, want: np.ndarray | None, axes: tuple[str, ...] = (),
+                       tol: float = 1e-4) -> str:
+    """Which axis ``got`` sums to 1 over, when the reference (or, without one, a softmax
+    over the last axis) sums to 1 over another; "" when they agree or ``want`` is no
+    set of weights."""
+    axes = axes or axis_names("", got.ndim)
+    if want is not None:
+        if not (np.all(want >= -tol) and np.all(want <= 1 + tol)):
+            return ""
+        target = _sums_to_one(want, tol)
+    else:
+        target = [got.ndim - 1]
+    if not target:
+        return ""
+    mine = _sums_to_one(got, tol)
+    if set(mine) & set(target):
+        return ""
+    over = " and ".join(f"the {_plural(axes[a])} (axis {a - got.ndim})" for a in target)
+    if mine:
+        instead = " and ".join(f"the {_plural(axes[a])} (axis {a - got.ndim})" for a in mine)
+        return f"Weights should sum to 1 over {over}; yours sum to 1 over {instead}: a softmax over the wrong axis?"
+    sums = got.sum(axis=target[0])
+    text = f"Weights should sum to 1 over {over}; yours sum to between {sums.min():.3g} and {sums.max():.3g}"
+    if got.min() < -tol or got.max() > 1 + tol:
+        text += f", and range from {got.min():.3g} to {got.max():.3g} instead of lying in [0, 1]"
+    return text + ": is the softmax applied, and over the right axis?"
+
+
+def _sums_to_one(x: np.ndarray, tol: float) -> list[int]:
+    """The axes (of more than one entry) over which every sum is 1, or 0 for a fully blocked row."""
+    found = []
+    for axis in range(x.ndim):
+        if x.shape[axis] < 2:
+            continue
+        sums = x.astype(np.float64).sum(axis=axis)
+        ones = np.abs(sums - 1) <= tol
+        if np.all(ones | (np.abs(sums) <= tol)) and ones.any():
+            found.append(axis)
+    return found
+
+
+def _zero_hint(got, want, close, atol, name) -> str:
+    """Yours is zero where the reference is not (a gradient that does not flow, a result
+    that is masked or never written)."""
+    zero = (np.abs(got) <= atol) & ~close
+    if not zero.any() or zero.sum() < 0.5 * (~close).sum():
+        return ""
+    everywhere = bool(np.all(np.abs(got) <= atol))
+    off = int((~close).sum())
+    where = ("in every entry" if everywhere else "in every entry that is off" if zero.sum() == off
+             else f"in {int(zero.sum())} of the {off} entries that are off")
+    if name.startswith("grad:"):
+        return (f"Your gradient is zero {where}, where the reference's is not: does the gradient reach it "
+                "(a detach, stop_gradient or no_grad, a constant or an integer cast on the way)?")
+    return f"Yours is zero {where}, where the reference is not."
+
+
+def _where_hint(close: np.ndarray, axes: tuple[str, ...]) -> str:
+    """The axes along which only some indices hold entries that are off."""
+    if close.ndim == 0 or close.all():
+        return ""
+    parts = []
+    for axis in range(close.ndim):
+        size = close.shape[axis]
+        if size < 2:
+            continue
+        others = tuple(a for a in range(close.ndim) if a != axis)
+        bad = ~close.all(axis=others) if others else ~close
+        if 0 < bad.sum() < size:
+            parts.append((bad.mean(), axis, np.flatnonzero(bad)))
+    if not parts:
+        return ""
+    parts.sort(key=lambda p: (p[0], p[1]))
+    listed = " and ".join(f"{_plural(axes[axis], len(bad))} {_indices(bad)} (of {close.shape[axis]})"
+                          for _, axis, bad in parts[:2])
+    return f"The entries that are off all lie in {listed}; the others match."
 def _best_scale(got: np.ndarray, want: np.ndarray) -> float | None:
     denom = float(np.vdot(got, got))
     if denom == 0:
         return None
     scale = float(np.vdot(got, want)) / denom
     return scale if np.isfinite(scale) and abs(scale - 1) > 1e-3 and scale != 0 else None
+
+
+def weights_problem(weights: np.ndarray, shape: tuple[int, ...], blocked: np.ndarray | None = None) -> str | None:
+    """What is wrong with attention weights that must have ``shape``, be a softmax over the
+    last axis (the keys) and be exactly 0 where ``blocked`` (broadcastable) is True; None
+    when nothing is. Checked in that order, so that the first message names the first
+    thing to fix: unnormalised weights are not reported as a masking problem."""
+    shape = tuple(shape)
+    if weights.shape != shape:
+        return f"the weights must have shape {shape} (..., queries, keys); yours have {weights.shape}"
+    live = np.ones(shape[:-1], bool)
+    if blocked is not None:
+        blocked = np.broadcast_to(blocked, shape)
+        live = ~blocked.all(axis=-1)  # a query with no key to attend has all-zero weights
+    sums = weights.astype(np.float64).sum(axis=-1)
+    if np.any(weights < 0) or not np.allclose(sums[live], 1, atol=1e-5):
+        return ("each query's weights must be a softmax over the keys (the last axis): non-negative and "
+                "summing to 1. " + (normalisation_hint(weights, None, axis_names("weights", weights.ndim))
+                                      or "Yours are not."))
+    if blocked is not None and np.any(weights[blocked] != 0):
+        return "padded keys (mask False) must get attention weight exactly 0"
+    return None

@@ -25,8 +25,15 @@ def masking_problems(ids: np.ndarray, masked: np.ndarray, labels: np.ndarray, *,
         return [f"masked_ids and labels must be int64; got {masked.dtype} and {labels.dtype}"]
     special = np.isin(ids, list(special_ids))
     selected = labels != IGNORE_INDEX
-    if np.any(selected & special):
-        problems.append("special tokens were selected for prediction; only non-special positions may be")
+    replaced = masked != ids
+    if np.any(replaced & special):
+        problems.append("special tokens were selected for prediction (some were replaced); only non-special "
+                        "positions may be")
+    elif np.any(selected & special):
+        # Labels at special positions whose tokens were all left alone: a labelling problem.
+        problems.append(f"{selected.mean():.0%} of the positions have a label, special ones included, though "
+                        f"{mask_prob:.0%} are meant to be selected: only the selected positions get their "
+                        f"original id as label, every other position gets {IGNORE_INDEX}")
     if np.any(labels[selected] != ids[selected]):
         problems.append("at a selected position the label must be the original token id")
     if np.any(masked[~selected] != ids[~selected]):
