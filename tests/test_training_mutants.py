@@ -107,6 +107,7 @@ def test_the_test_runs_the_students_experiment_as_documented(course, framework):
 
 FINETUNE = "test_finetune_classifier_minimises_the_classification_loss"
 DROPOUT = "test_finetune_classifier_trains_with_dropout_on"
+STEPS = "test_finetune_classifier_steps_on_fresh_gradients"
 
 # name -> (the public test it must fail, a catalogued mistake's id or framework -> [(file, old, new)])
 FINETUNE_MUTANTS = {
@@ -119,6 +120,7 @@ FINETUNE_MUTANTS = {
     }),
     "no optimiser step": (FINETUNE, "finetune-no-optimiser-step"),
     "trains in inference mode (dropout off)": (DROPOUT, "finetune-inference-mode"),
+    "gradients never reset between steps": (STEPS, "finetune-gradients-accumulated"),
 }
 
 
@@ -138,7 +140,7 @@ def test_finetuning_mistakes_fail_the_public_finetuning_tests(course, tmp_path, 
     tests = graded_pretraining(course, tmp_path / "submission", framework, mutant)
     results = {t.name.partition("::")[2].split("[")[0]: t for t in tests}
     if name is None:
-        assert results[FINETUNE].passed and results[DROPOUT].passed, [r.message for r in results.values()]
+        assert all(results[test].passed for test in (FINETUNE, DROPOUT, STEPS)), [r.message for r in results.values()]
         return
     failed = results[FINETUNE_MUTANTS[name][0]]
     assert not failed.passed, f"{name!r} passed {failed.name}"

@@ -11,14 +11,15 @@ classifications, and checks the losses your ``pretrain_mlm`` returned.
 The fine-tuning tests run your ``finetune_classifier`` for a few steps on 8 labelled
 sentences, one batch holding all of them, from weights the test loads; the grader
 computes the cross-entropy of your model's classify logits itself and compares it with
-the losses your loop returned.
+the losses your loop returned; after two steps it also compares your model's classify
+logits with those the reference loop's model gives.
 """
 
 import numpy as np
 
 from coursepack.testing import layouts, toyeval
 from coursepack.testing.masking import IGNORE_INDEX
-from coursepack.testing import require, task
+from coursepack.testing import GradingFailure, require, task
 
 
 @task("pretraining")
@@ -97,6 +98,23 @@ def test_finetune_classifier_minimises_the_classification_loss(judge, expected):
             f"after {FINETUNE_STEPS} steps with lr={FINETUNE_LR} on these 8 sentences the classification loss "
             f"went from {start:.3f} to {end:.3f}; a loop that updates every weight once per step gets well below "
             f"{0.8 * start:.3f}: does each step apply the optimiser to fresh gradients?")
+
+
+@task("pretraining")
+def test_finetune_classifier_steps_on_fresh_gradients(judge, expected):
+    # Two steps on one batch of all 8 sentences, without dropout: the model they leave is
+    # fixed by the documented loop (its optimiser and settings), whatever order the batch
+    # comes in. Adam's first steps move a weight by about lr whatever the size of its
+    # gradient, so weights whose gradient is close to zero may go either way in two correct
+    # loops: the two tracks' logits differ by about 0.04 here, hence the tolerance. A loop
+    # whose second step uses other gradients than its own batch's moves them by 0.4 or more.
+    out, _, _ = finetune(judge, dropout=0.0, steps=2)
+    try:
+        expected.check(out, names=["after"], atol=0.1, rtol=0.0)
+    except GradingFailure as failure:
+        raise GradingFailure(f"after 2 steps of finetune_classifier the model classifies differently from "
+                             f"the reference loop's model: {failure} Does each step apply the gradients of "
+                             f"its own batch, once?") from None
 
 
 @task("pretraining")
