@@ -38,7 +38,7 @@ def test_two_lanes_give_the_grade_of_one_and_run_no_call_twice(course, tmp_path,
     two, session, calls_two = _grade(course, sub, 2, monkeypatch)
 
     assert _outcome(two) == _outcome(one)
-    assert 0 < two.score < 100 and any("scale" in t.message for t in two.tests if not t.passed)
+    assert 0 < two.score < 100 and any("not divided by sqrt(d_k)" in t.message for t in two.tests if not t.passed)
     # The lane really worked: it played tests from the end and pytest took its results...
     assert session._lane is not None and session._lane.played > 0
     assert calls_two["second"] > 0 and calls_one["second"] == 0
@@ -160,3 +160,30 @@ def test_the_lane_stops_before_a_test_pytest_has_reached():
     _played(lane, 1)
     lane.stop()
     assert lane.played == 1 and session.made == 1 and lane.take(_key(3.0)) is not None
+
+
+def test_a_lane_stopped_while_its_worker_starts_leaves_no_traceback(course, monkeypatch):
+    """A short run can end before the lane's worker is ready: the lane just stops."""
+    escaped = []
+    monkeypatch.setattr(threading, "excepthook", escaped.append)
+    session = _Session()
+    worker = Worker(framework="torch", submission=course.solutions, packages=course.package_dirs("torch"),
+                    shared_files={n: course.shared_source(n) for n in course.shared_files})
+    worker.start(wait=False)
+    lane = AheadLane(session, {"torch": worker})
+    lane.start([_item("a", 1.0)])
+    time.sleep(0.3)  # the lane now waits for its worker's ready line
+    lane.stop()
+    assert not lane._thread.is_alive() and lane.played == 0 and worker.starts == 1
+    assert escaped == []  # no exception left the lane's thread
+
+
+def test_a_timeout_in_the_lane_is_not_kept():
+    """How long a call takes depends on how busy the machine is: pytest makes it again."""
+    session = _Session()
+    session.call_on = lambda *a: CallResult(None, "timeout", "no result within 60 s")
+    lane = AheadLane(session, {})
+    lane.start([_item("a", 1.0)])
+    _played(lane, 1)
+    assert lane.take(_key(1.0)) is None
+    lane.stop()

@@ -177,7 +177,7 @@ def _run_tests(course: Course, session: GradingSession, mode: str, quiet: bool, 
                 "-q", "--tb=no", "--no-header", "-o", "addopts=", "-W", "ignore"]
         saved = {k: os.environ.pop(k) for k in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS") if k in os.environ}
         if run_code:  # the workers import their framework while pytest collects
-            session.warm_up(lanes_allowed=lanes_wanted())
+            session.warm_up(lanes_allowed=lanes_wanted(course.memory_mb))
         sink = io.StringIO()
         try:
             if not run_code:

@@ -29,8 +29,10 @@ import os
 import threading
 from collections import defaultdict
 from concurrent.futures import Future
+from pathlib import Path
 
 import numpy as np
+import psutil
 
 from coursepack.judge.worker import CallResult, Worker
 from coursepack.testing import Expected, Judge
@@ -38,16 +40,34 @@ from coursepack.testing import Expected, Judge
 LANES_ENV = "COURSE_LANES"   # "1" turns the second lane off; "2" asks for it
 
 
-def lanes_wanted() -> int:
-    """2 when this process may use two cores, else 1; ``COURSE_LANES`` decides if set."""
+def lanes_wanted(memory_mb: int = 0) -> int:
+    """2 when this process may use two cores (and, given ``memory_mb`` per worker, the
+    memory for two workers), else 1; ``COURSE_LANES`` decides if set."""
     wanted = os.environ.get(LANES_ENV, "").strip()
     if wanted in ("1", "2"):
         return int(wanted)
+    if usable_cores() < 2:
+        return 1
+    # Each worker's calls may grow to memory_mb: two lanes need room for both.
+    if memory_mb and psutil.virtual_memory().available < 2 * memory_mb * 2**20:
+        return 1
+    return 2
+
+
+def usable_cores() -> float:
+    """The cores this process may run on: its CPU affinity, capped by a cgroup v2 quota
+    (a container limited to one CPU still sees every core of its host)."""
     try:
-        cores = len(os.sched_getaffinity(0))
+        cores: float = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cores = os.cpu_count() or 1
-    return 2 if cores >= 2 else 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, int(quota) / int(period))
+    except (OSError, ValueError):
+        pass
+    return cores
 
 
 def call_key(framework: str, request: dict, arrays: dict[str, np.ndarray], timeout: float) -> str:
@@ -74,6 +94,8 @@ class AheadLane:
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
         self.played = 0               # tests played ahead (for the figures in bench/)
+        # The lane's own record of tasks that timed out (testing.Judge shortens their limit).
+        self.timeouts: dict = {}
 
     # -- pytest's side (the main thread) --------------------------------------------
     def start(self, items: list) -> None:
@@ -108,13 +130,18 @@ class AheadLane:
 
     # -- the lane's thread ---------------------------------------------------------------
     def _run(self) -> None:
-        # The lane's worker starts once pytest's has imported its framework: started
-        # together, they would share the cores and delay the first test.
+        try:
+            self._play_from_the_end()
+        except BaseException:  # whatever stops the lane, pytest runs the tests itself
+            if not self._stopped.is_set():
+                raise
+
+    def _play_from_the_end(self) -> None:
+        # Claim no test before both workers are ready, or pytest could reach that test and
+        # wait for a framework import instead of running the test itself.
         while not self._session.first_ready.wait(0.1):
             if self._stopped.is_set():
                 return
-        # Claim no test before the lane's own worker is ready, or pytest could reach that
-        # test and wait for a framework import instead of running it itself.
         for worker in self.workers.values():
             if not worker.ensure_ready():
                 return
@@ -126,7 +153,7 @@ class AheadLane:
                 done = self._playing[item.nodeid] = threading.Event()
             try:
                 self._play(item)
-            except BaseException:  # noqa: BLE001 - a failing test body is pytest's business
+            except Exception:  # noqa: BLE001, S110 - a failing test body is pytest's business
                 pass
             finally:
                 self.played += 1
@@ -162,7 +189,10 @@ class AheadLane:
         except BaseException:
             future.set_result(None)  # pytest makes this call itself
             raise
-        future.set_result(None if self._stopped.is_set() else result)
+        # A timeout or a crash depends on how busy the machine was: pytest makes such a
+        # call again itself, so that two lanes never turn a slow call into a failure.
+        kept = not self._stopped.is_set() and result.failure not in ("timeout", "crash")
+        future.set_result(result if kept else None)
         return result
 
 
@@ -176,7 +206,7 @@ class _StandIn:
 
     def __init__(self, lane: AheadLane, session, item):
         self._lane, self._session = lane, session
-        self.timeouts: dict = {}
+        self.timeouts = lane.timeouts
         session.load_expected(item)
 
     def __getattr__(self, name):

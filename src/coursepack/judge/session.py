@@ -37,6 +37,8 @@ MODES = ("check", "grade", "record")
 # own limit). With the framework already loaded a correct module imports in well under a
 # second; code at the top level of a file that never ends costs this, once per module.
 IMPORT_TIME_LIMIT = 10.0
+# A run of fewer tasks than this keeps one lane (see GradingSession._worth_a_second_lane).
+MIN_TASKS_FOR_TWO_LANES = 3
 
 
 class GradingSession:
@@ -129,18 +131,23 @@ class GradingSession:
     def warm_up(self, lanes_allowed: int = 1) -> None:
         """Start the workers now, without waiting for them: each imports its framework
         while pytest collects the tests. With two lanes allowed and no batch pool, a second
-        worker per framework is made too, for the :class:`~coursepack.judge.lanes.AheadLane`."""
+        worker per framework is started too, for the :class:`~coursepack.judge.lanes.AheadLane`
+        (both import their framework at once: the first test waits a little longer, and the
+        second lane has the rest of the run to play)."""
         for framework in self.frameworks:
             worker = self._worker(self._workers, framework)
             worker.load(self.submission)
             if not worker.running:
                 worker.start(wait=False)
-        if lanes_allowed >= 2 and self._pool is None:
-            # Made now, started by the lane once the first worker is ready: two framework
-            # imports at once would only slow down the first test.
+        if lanes_allowed >= 2 and self._pool is None and self._worth_a_second_lane():
             self._lane_workers = {}
             for framework in self.frameworks:
-                self._worker(self._lane_workers, framework)
+                self._worker(self._lane_workers, framework).start(wait=False)
+
+    def _worth_a_second_lane(self) -> bool:
+        """A run of a few tasks ends about when a second worker would be ready: there the
+        second framework import would only compete with the first (``bench/grading.py``)."""
+        return self.only_tasks is None or len(self.only_tasks) >= MIN_TASKS_FOR_TWO_LANES
 
     def note_tolerance(self, atol: float, rtol: float) -> None:
         """The tolerance the running test compares with (the loosest, if it compares twice)."""

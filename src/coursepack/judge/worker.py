@@ -152,14 +152,16 @@ class Worker:
         """Wait until the worker can take a call, starting it if needed; False once retired."""
         if self.retired:
             return False
-        if not self.running:
-            self.close()
-            try:
+        try:
+            if not self.running:
+                self.close()
                 self.start()
-            except WorkerRetired:
+            elif self._starting:
+                self._await_ready()
+        except RuntimeError:  # WorkerRetired, or a start that another thread's retire() cut short
+            if self.retired:
                 return False
-        elif self._starting:
-            self._await_ready()
+            raise
         return True
 
     @property
