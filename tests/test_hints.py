@@ -8,6 +8,8 @@ pointing the wrong way, and check what the failing test now says.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from submissions import edit, make_submission
@@ -172,6 +174,52 @@ def test_special_tokens_that_were_replaced_are_a_selection_problem():
                                 mask_id=MASK_ID, special_ids=SPECIAL, mask_prob=0.15, replace_prob=1.0,
                                 random_prob=0.0, vocab_size=50)
     assert problems[0].startswith("special tokens were selected for prediction"), problems
+
+
+def test_special_tokens_selected_but_kept_are_still_a_selection_problem():
+    # Special positions with labels, at the usual rate, each left unchanged (the "keep" branch):
+    # a selection that included special tokens, not labels everywhere.
+    ids = _ids()
+    selected = RNG.random(ids.shape) < 0.15
+    labels = np.where(selected, ids, -100)
+    masked = np.where(selected & (ids > 3), MASK_ID, ids)
+    problems = masking_problems(ids, masked, labels, mask_id=MASK_ID, special_ids=SPECIAL, mask_prob=0.15,
+                                replace_prob=0.8, random_prob=0.1, vocab_size=50)
+    assert problems[0].startswith("special tokens were selected for prediction"), problems
+
+
+# -- hidden tests: the axis and the kind of error, no index, count or value ------------------
+
+def _hint_part(message):
+    """What follows the first sentence (the error size and the share of entries off),
+    without the numbers of the rule itself ("sum to 1", "(axis -1)", "[0, 1]"), which say
+    nothing about the inputs."""
+    return re.sub(r"\(axis -?\d+\)|sum to 1|\[0, 1\]", "", message.split("of entries off.", 1)[1])
+
+
+def test_hidden_hints_name_the_axis_but_no_index_or_value():
+    want = softmax(normal(3, 4, 5, 5))
+    located = want.copy()
+    located[1, 2] = softmax(normal(5, 5))
+    permuted = want[:, [1, 0, 3, 2]]
+    unnormalised = want + np.float32(0.05)
+    for got, public_says, hidden_says in [
+            (want * np.float32(1.7), "scaled by 1.7", "the reference times a constant factor"),
+            (located, "head 2 (of 4)", "all lie in some heads and some batch entries only"),
+            (permuted, "your 0 is its 1", "Your heads are the reference's in another order:"),
+            (unnormalised, "yours sum to between", "yours do not: is the softmax applied"),
+    ]:
+        public, hidden = compare("weights", got, want), compare("weights", got, want, hidden=True)
+        assert public_says in public, public
+        assert hidden_says in hidden and public_says not in hidden, hidden
+        assert not any(ch.isdigit() for ch in _hint_part(hidden)), hidden
+    # A gradient that is zero in only some of the entries that are off: no count either.
+    grad = normal(4, 6)
+    mine = grad.copy()
+    mine[:3] = 0
+    mine[3, :2] += 1
+    hidden = compare("grad:x", mine, grad, hidden=True)
+    assert "zero in most entries that are off" in hidden and not any(ch.isdigit() for ch in _hint_part(hidden)), hidden
 
 
 # -- the tests' own messages, on graded variants (PyTorch track) -----------------------------

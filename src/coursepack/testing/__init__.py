@@ -92,7 +92,7 @@ class Judge:
     def run(self, *, steps: list[dict], returns: dict[str, str], arrays: dict[str, np.ndarray],
             build: dict | None = None, grad: dict | None = None, seed: int = 0,
             timeout: float | None = None) -> dict[str, np.ndarray]:
-        """Low-level call: the request format of the worker (see runtime/driver.py)."""
+        """Low-level call: the request format of the worker (see judge/runtime/driver.py)."""
         request = {"framework": self.framework, "seed": seed, "build": build, "steps": steps,
                    "returns": returns, "grad": grad}
         limit = timeout or self.timeout
@@ -176,9 +176,10 @@ class Expected:
         if not names:
             raise RuntimeError(f"no recorded expected values under {prefix}: run `course build`")
         problems = []
+        hidden = self._key.startswith("hidden/")  # a hidden test's hints name no index or value
         for name in names:
             want = self._session.expected_value(prefix + name)
-            problem = compare(name, outputs.get(name), want, atol=atol, rtol=rtol)
+            problem = compare(name, outputs.get(name), want, atol=atol, rtol=rtol, hidden=hidden)
             if problem:
                 problems.append(problem)
         if problems:

@@ -1,7 +1,10 @@
 """Compare a submission's arrays with expected ones and explain the difference.
 
 Messages describe shapes, dtypes and the pattern of the error, never the expected
-numbers themselves, so the same text is safe to show for a hidden test.
+numbers themselves. For a hidden test (``hidden=True``) the hints also leave out the
+indices, counts and values they would otherwise name (which positions are off, which head
+is which, what the weights sum to): student code could choose its errors from the hidden
+inputs and read them back from such a message. They keep the axis and the kind of error.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ class GradingFailure(AssertionError):
 
 
 def compare(name: str, got: np.ndarray | None, want: np.ndarray, *,
-            atol: float = ATOL, rtol: float = RTOL) -> str | None:
+            atol: float = ATOL, rtol: float = RTOL, hidden: bool = False) -> str | None:
     """None when ``got`` matches ``want``; otherwise a one-paragraph diagnostic."""
     if got is None:
         return f"`{name}` was not returned"
@@ -52,7 +55,7 @@ def compare(name: str, got: np.ndarray | None, want: np.ndarray, *,
         frac = 1.0 - float(close.mean())
         msg = (f"`{name}` differs from the reference: max abs error {err:.3g} "
                f"(tolerance {atol:g} + {rtol:g}*|x|), {frac:.0%} of entries off.")
-        hint = _pattern_hint(got, want, atol, rtol, name)
+        hint = _pattern_hint(got, want, atol, rtol, name, hidden)
         return msg + (f" {hint}" if hint else "")
     if np.array_equal(got, want):
         return None
@@ -60,7 +63,8 @@ def compare(name: str, got: np.ndarray | None, want: np.ndarray, *,
     return f"`{name}` differs from the reference in {frac:.0%} of entries"
 
 
-def _pattern_hint(got: np.ndarray, want: np.ndarray, atol: float, rtol: float, name: str = "") -> str:
+def _pattern_hint(got: np.ndarray, want: np.ndarray, atol: float, rtol: float, name: str = "",
+                  hidden: bool = False) -> str:
     """What the error looks like, in words; "" when no pattern is clear.
 
     First one hint about the whole array (axes swapped, opposite sign, a scale factor,
@@ -84,13 +88,13 @@ def _pattern_hint(got: np.ndarray, want: np.ndarray, atol: float, rtol: float, n
                      + (": with a correct computation the output does not depend on this input or parameter."
                         if what == "gradient" else "."))
     else:
-        hint = (_scale_hint(got, want, near) or _permutation_hint(got, want, axes, near)
-                or normalisation_hint(got, want, axes))
+        hint = (_scale_hint(got, want, near, hidden) or _permutation_hint(got, want, axes, near, hidden)
+                or normalisation_hint(got, want, axes, hidden=hidden))
         if hint:
             hints.append(hint)
     if not zero_want:
-        hints.append(_zero_hint(got, want, close, atol, name))
-    hints.append(_where_hint(close, axes))
+        hints.append(_zero_hint(got, want, close, atol, name, hidden))
+    hints.append(_where_hint(close, axes, hidden))
     return " ".join(h for h in hints if h)
 
 
@@ -130,17 +134,19 @@ def _indices(indices) -> str:
     return ", ".join(runs)
 
 
-def _scale_hint(got, want, near) -> str:
+def _scale_hint(got, want, near, hidden: bool = False) -> str:
     scale = _best_scale(got, want)
     if scale is None or not near(got * scale, want):
         return ""
     # The factor must explain the error, not just shrink ``got`` towards a small reference.
     if np.linalg.norm(got * scale - want) > 1e-2 * np.linalg.norm(want):
         return ""
+    if hidden:
+        return "It is the reference times a constant factor: a missing or extra scale factor?"
     return f"It is the reference scaled by {1 / scale:.3g}: a missing or extra scale factor?"
 
 
-def _permutation_hint(got, want, axes, near) -> str:
+def _permutation_hint(got, want, axes, near, hidden: bool = False) -> str:
     """Some axis of at most 16 entries holds the reference's slices in another order."""
     for axis in range(got.ndim):
         size = got.shape[axis]
@@ -154,14 +160,14 @@ def _permutation_hint(got, want, axes, near) -> str:
                 break
             order.append(matches[0])
         if len(order) == size and sorted(order) == list(range(size)) and order != list(range(size)):
-            moved = ", ".join(f"your {i} is its {j}" for i, j in enumerate(order) if i != j)
-            return (f"Your {_plural(axes[axis])} are the reference's in another order ({moved}): "
+            moved = "" if hidden else " (" + ", ".join(f"your {i} is its {j}" for i, j in enumerate(order) if i != j) + ")"
+            return (f"Your {_plural(axes[axis])} are the reference's in another order{moved}: "
                     f"look at how the {axes[axis]} axis is laid out.")
     return ""
 
 
 def normalisation_hint(got: np.ndarray, want: np.ndarray | None, axes: tuple[str, ...] = (),
-                       tol: float = 1e-4) -> str:
+                       tol: float = 1e-4, hidden: bool = False) -> str:
     """Which axis ``got`` sums to 1 over, when the reference (or, without one, a softmax
     over the last axis) sums to 1 over another; "" when they agree or ``want`` is no
     set of weights."""
@@ -182,6 +188,11 @@ def normalisation_hint(got: np.ndarray, want: np.ndarray | None, axes: tuple[str
         instead = " and ".join(f"the {_plural(axes[a])} (axis {a - got.ndim})" for a in mine)
         return f"Weights should sum to 1 over {over}; yours sum to 1 over {instead}: a softmax over the wrong axis?"
     sums = got.sum(axis=target[0])
+    if hidden:
+        text = f"Weights should sum to 1 over {over}; yours do not"
+        if got.min() < -tol or got.max() > 1 + tol:
+            text += ", and do not all lie in [0, 1]"
+        return text + ": is the softmax applied, and over the right axis?"
     text = f"Weights should sum to 1 over {over}; yours sum to between {sums.min():.3g} and {sums.max():.3g}"
     if got.min() < -tol or got.max() > 1 + tol:
         text += f", and range from {got.min():.3g} to {got.max():.3g} instead of lying in [0, 1]"
@@ -201,7 +212,7 @@ def _sums_to_one(x: np.ndarray, tol: float) -> list[int]:
     return found
 
 
-def _zero_hint(got, want, close, atol, name) -> str:
+def _zero_hint(got, want, close, atol, name, hidden: bool = False) -> str:
     """Yours is zero where the reference is not (a gradient that does not flow, a result
     that is masked or never written)."""
     zero = (np.abs(got) <= atol) & ~close
@@ -210,6 +221,7 @@ def _zero_hint(got, want, close, atol, name) -> str:
     everywhere = bool(np.all(np.abs(got) <= atol))
     off = int((~close).sum())
     where = ("in every entry" if everywhere else "in every entry that is off" if zero.sum() == off
+             else "in most entries that are off" if hidden
              else f"in {int(zero.sum())} of the {off} entries that are off")
     if name.startswith("grad:"):
         return (f"Your gradient is zero {where}, where the reference's is not: does the gradient reach it "
@@ -217,7 +229,7 @@ def _zero_hint(got, want, close, atol, name) -> str:
     return f"Yours is zero {where}, where the reference is not."
 
 
-def _where_hint(close: np.ndarray, axes: tuple[str, ...]) -> str:
+def _where_hint(close: np.ndarray, axes: tuple[str, ...], hidden: bool = False) -> str:
     """The axes along which only some indices hold entries that are off."""
     if close.ndim == 0 or close.all():
         return ""
@@ -233,9 +245,14 @@ def _where_hint(close: np.ndarray, axes: tuple[str, ...]) -> str:
     if not parts:
         return ""
     parts.sort(key=lambda p: (p[0], p[1]))
+    if hidden:
+        listed = " and ".join(f"some {_plural(axes[axis])}" for _, axis, _ in parts[:2])
+        return f"The entries that are off all lie in {listed} only; the others match."
     listed = " and ".join(f"{_plural(axes[axis], len(bad))} {_indices(bad)} (of {close.shape[axis]})"
                           for _, axis, bad in parts[:2])
     return f"The entries that are off all lie in {listed}; the others match."
+
+
 def _best_scale(got: np.ndarray, want: np.ndarray) -> float | None:
     denom = float(np.vdot(got, got))
     if denom == 0:

@@ -26,11 +26,13 @@ def masking_problems(ids: np.ndarray, masked: np.ndarray, labels: np.ndarray, *,
     special = np.isin(ids, list(special_ids))
     selected = labels != IGNORE_INDEX
     replaced = masked != ids
-    if np.any(replaced & special):
-        problems.append("special tokens were selected for prediction (some were replaced); only non-special "
-                        "positions may be")
+    labels_everywhere = selected.mean() > 2 * mask_prob
+    if np.any(replaced & special) or (np.any(selected & special) and not labels_everywhere):
+        problems.append("special tokens were selected for prediction (given a label or replaced); only "
+                        "non-special positions may be")
     elif np.any(selected & special):
-        # Labels at special positions whose tokens were all left alone: a labelling problem.
+        # Labels far beyond the selected fraction, special positions included: a labelling
+        # problem (labels everywhere), not a selection that happened to keep every token.
         problems.append(f"{selected.mean():.0%} of the positions have a label, special ones included, though "
                         f"{mask_prob:.0%} are meant to be selected: only the selected positions get their "
                         f"original id as label, every other position gets {IGNORE_INDEX}")
