@@ -34,10 +34,10 @@ def plot(task: str, framework: str = "torch") -> None:
     """
     if os.environ.get("NBGRADER_EXECUTION") == "autograde":
         print("Plots are not drawn while nbgrader grades (they are never graded).")
-        return None
+        return
     if task not in TASK_PLOTS:
         print(f"Task '{task}' has no plot; the tasks with one are {', '.join(TASK_PLOTS)}.")
-        return None
+        return
     kind, checkpoint = TASK_PLOTS[task]
     try:
         course = notebook_course()
@@ -49,13 +49,13 @@ def plot(task: str, framework: str = "torch") -> None:
             png = drawn.path.read_bytes() if drawn.path else b""
     except CourseError as exc:
         print(f"No {kind} plot: {exc}")
-        return None
+        return
     if drawn.problem:
         print(f"No {kind} plot of task '{task}' yet: {drawn.problem}")
-        return None
+        return
     _show_png(png)
     print(f"{kind} ({framework}, {drawn.seconds:.1f} s): {drawn.summary}")
-    return None
+    return
 
 
 def _show_png(png: bytes) -> None:

@@ -275,6 +275,7 @@ class PlotData:
                         returns={"table": "out"}, arrays={})
         result = Positional(_checked(out["table"], (max_len, d_model), "sinusoidal_encoding's table"))
         if not with_learned:
+            result.learned_note = "the learned positions come after pretraining (`course plot positional`)"
             return result
         try:
             bundle = self.pretrained(finetune=False)

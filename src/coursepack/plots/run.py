@@ -56,7 +56,9 @@ def _attention(data: PlotData, out: Path, checkpoint: str) -> Drawn:
 
 
 def _positional(data: PlotData, out: Path, checkpoint: str) -> Drawn:
-    result = data.positional()
+    # checkpoint "none": the sinusoidal table alone, without pretraining a MiniBert first
+    # (the notebook's cell at the sinusoidal task, long before pretraining is written).
+    result = data.positional(with_learned=checkpoint != "none")
     path = figures.save(figures.positional_figure(result), out / "positional.png")
     sim = figures.similarity(result.sinusoidal)
     summary = (f"sinusoidal: similarity falls with distance (next position {sim[10, 11]:.2f}, 5 apart "
