@@ -70,6 +70,9 @@ def write_feedback_pages(course: Course, folder: Path, out: Path, *, frameworks:
                 page = Page(entry.name, target)
             except CourseError as exc:  # an unreadable zip: its result already says why; no page
                 page = Page(entry.name, None, problem=str(exc))
+            except (OSError, RuntimeError) as exc:  # a worker that did not start, a full disk: this
+                # student gets no page, the others still do (--resume tries again)
+                page = Page(entry.name, None, problem=f"{type(exc).__name__}: {exc}")
             page.seconds = round(time.monotonic() - began, 1)
         pages.append(page)
         if on_page:
