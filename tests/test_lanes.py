@@ -146,7 +146,7 @@ def test_pytest_waits_for_the_test_the_lane_is_playing():
     while "only" not in lane._playing:
         assert time.monotonic() < deadline
         time.sleep(0.005)
-    lane.reached(0, "only")  # returns once the lane has made all three calls
+    lane.reached("only")  # returns once the lane has made all three calls
     assert lane.played == 1 and session.made == 3
     assert all(lane.take(_key(x)) is not None for x in (1.0, 2.0, 3.0))
     lane.stop()
@@ -154,9 +154,11 @@ def test_pytest_waits_for_the_test_the_lane_is_playing():
 
 def test_the_lane_stops_before_a_test_pytest_has_reached():
     session = _Session()
+    session.first_ready.clear()  # the lane waits for the first worker before it plays
     lane = AheadLane(session, {})
-    lane.reached(1, "b")  # pytest is already at the second of three tests
     lane.start([_item("a", 1.0), _item("b", 2.0), _item("c", 3.0)])
+    lane.reached("b")  # pytest is already at the second of three tests
+    session.first_ready.set()
     _played(lane, 1)
     lane.stop()
     assert lane.played == 1 and session.made == 1 and lane.take(_key(3.0)) is not None

@@ -100,14 +100,15 @@ class AheadLane:
     # -- pytest's side (the main thread) --------------------------------------------
     def start(self, items: list) -> None:
         self._items = list(items)
+        self._index = {item.nodeid: i for i, item in enumerate(self._items)}
         self._thread = threading.Thread(target=self._run, name="course-ahead-lane", daemon=True)
         self._thread.start()
 
-    def reached(self, index: int, nodeid: str) -> None:
-        """pytest starts test ``index``: the lane stops before it, and if the lane is
+    def reached(self, nodeid: str) -> None:
+        """pytest starts test ``nodeid``: the lane stops before it, and if the lane is
         playing it now, pytest waits until it is done (its calls are then all kept)."""
         with self._lock:
-            self._reached = index
+            self._reached = self._index.get(nodeid, 0)
             playing = self._playing.get(nodeid)
         if playing is not None:
             playing.wait()

@@ -73,10 +73,9 @@ class GradingSession:
         self._tolerance: dict[tuple[str, str, str, str], tuple[float, float]] = {}
         self.mistakes = fingerprints.Index(course.public_tests / expected_values.FOLDER / PUBLIC_INDEX)
         self._import_lock = threading.Lock()
-        self._expected_lock = threading.Lock()
+        self._load_lock = threading.Lock()     # files read once, whichever lane asks first
         self._lane_workers: dict[str, Worker] = {}   # the second lane's, when warm_up starts them
         self._lane: lanes.AheadLane | None = None
-        self._item_index: dict[str, int] = {}
         self.lane_calls = (0, 0)
         self.first_ready = threading.Event()   # a worker of the first lane has taken a call
 
@@ -179,7 +178,7 @@ class GradingSession:
 
     def shared_module(self, name: str):
         """Import a trusted shared file (e.g. toylang) into the grader, once."""
-        with self._expected_lock:  # both lanes' tests may ask for it at once
+        with self._load_lock:
             if name not in self._shared:
                 path = self.course.shared_source(f"{name}.py")
                 spec = importlib.util.spec_from_file_location(f"_course_shared_{name}", path)
@@ -254,7 +253,6 @@ class GradingSession:
     def pytest_collection_finish(self, session):
         if self._progress:
             self._progress("collected", {"total": len(session.items)})
-        self._item_index = {item.nodeid: i for i, item in enumerate(session.items)}
         if self._lane_workers and len(session.items) >= 2:
             self._lane = lanes.AheadLane(self, self._lane_workers)
             self._lane.start(session.items)
@@ -264,7 +262,7 @@ class GradingSession:
 
     def pytest_runtest_setup(self, item):
         if self._lane is not None:
-            self._lane.reached(self._item_index.get(item.nodeid, 0), item.nodeid)
+            self._lane.reached(item.nodeid)
         self._current = self._test_key(item)
         self.calls[self._current] = []
         if self._progress:
@@ -298,7 +296,7 @@ class GradingSession:
     def load_expected(self, item) -> None:
         """Read the recorded values of ``item``'s test file, once (not when recording)."""
         stem = self.expected_key(item).partition("::")[0]
-        with self._expected_lock:
+        with self._load_lock:
             if not self.recording and stem not in self._expected:
                 self._expected[stem] = expected_values.load(self._expected_dir(item), Path(str(item.fspath)).stem)
 
