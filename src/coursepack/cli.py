@@ -189,7 +189,7 @@ def _grade_class(course, path, framework, fmt, out, student, tasks, workers, res
                           "--out FOLDER (results/, feedback/, gradebook.csv)", path=path,
                           fix="drop --format/--student, or pass one submission")
     frameworks = course.resolve_frameworks(framework) if framework else None
-    out = out or path.resolve().parent / f"{path.resolve().name}-grades"
+    out = _class_out(path, out)
     console = _console()
     if lms and not roster:
         raise CourseError(f"--gradebook {lms} needs the class roster, which says who each submission is",
@@ -208,10 +208,15 @@ def _grade_class(course, path, framework, fmt, out, student, tasks, workers, res
         console.print(Text(f"{lms.capitalize()} gradebook: {written}  (import steps: README, 'Gradebooks for an LMS')"))
 
 
+def _class_out(path: Path, out: Path | None) -> Path:
+    """Where a class's grades go: ``--out``, else ``CLASS-grades`` beside the class folder."""
+    return out or path.resolve().parent / f"{path.resolve().name}-grades"
+
+
 def _feedback_pages(course, path, framework, out, tasks, resume):
     from coursepack.integrations.feedback import write_feedback_pages  # lazy: start-up (matplotlib)
 
-    out = out or path.resolve().parent / f"{path.resolve().name}-grades"
+    out = _class_out(path, out)
     console = _console()
 
     def said(page):

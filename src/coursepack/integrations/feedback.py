@@ -11,7 +11,8 @@ again (``check`` mode) and the four plots, with the student's code in the sandbo
 worker as in grading, and that worker sees neither the other submissions nor the outputs.
 Measured on the reference solutions and on the stubs (PyTorch, two shared and busy CPU
 cores), that is 30 to 65 s a student, more than grading them took (13 to 40 s): the
-figure ``course grade --help`` gives, and why it is opt-in. With ``--resume`` a page newer than its submission's result is kept.
+figure ``course grade --help`` gives, and why it is opt-in. With ``--resume`` a page
+newer than its submission's result is kept.
 """
 
 from __future__ import annotations
