@@ -5,6 +5,7 @@ modules into given code and answer cells (for the student release and for nbgrad
 source notebooks) and puts a notebook's answers back into a copy of the track's stubs.
 :mod:`.check` is what a notebook calls: ``check("sdpa")`` grades the answers run so far
 through the same judge as ``course check``; :mod:`.plot` draws a task's picture inline
-(``plot("additive")``) from the same answers, run in the same judge, never graded. :mod:`.submit` is ``course submit``: the zip
-a student hands in, from the track folder or from a notebook's answer cells.
+(``plot("additive")``) from the same answers, run in the same judge, never graded.
+:mod:`.submit` is ``course submit``: the zip a student hands in, from the track folder or
+from a notebook's answer cells.
 """

@@ -55,7 +55,6 @@ def plot(task: str, framework: str = "torch") -> None:
         return
     _show_png(png)
     print(f"{kind} ({framework}, {drawn.seconds:.1f} s): {drawn.summary}")
-    return
 
 
 def _show_png(png: bytes) -> None:
