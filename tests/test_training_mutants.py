@@ -21,14 +21,9 @@ from submissions import edit, make_submission
 
 EXPERIMENT = "test_pretraining_learns_the_language_and_transfers"
 
-# name -> framework -> [(file, old, new)]
+# name -> a catalogued mistake's id (autograder/mistakes.toml), or framework -> [(file, old, new)]
 MUTANTS = {
-    "MLM loss over every position": {
-        "torch": [("training.py", "loss = mlm_loss(model.mlm_logits(hidden), labels)",
-                   "loss = F.cross_entropy(model.mlm_logits(hidden).reshape(-1, vocab_size), batch.reshape(-1))")],
-        "tf": [("training.py", "loss = mlm_loss(model.mlm_logits(hidden), labels)",
-                "loss = mlm_loss(model.mlm_logits(hidden), tf.where(labels == IGNORE_INDEX, masked, labels))")],
-    },
+    "MLM loss over every position": "pretrain-loss-every-position",  # a catalogued mistake, both tracks
     "no optimiser step": {
         "torch": [("training.py", "        optimizer.step()\n        losses.append(loss.item())\n    return losses\n"
                    "    ### END SOLUTION\n\n\ndef finetune_classifier",
@@ -69,8 +64,8 @@ def graded_pretraining(course, folder, framework, mutant):
 
 
 def _cases():
-    for name, by_framework in MUTANTS.items():
-        for framework in by_framework:
+    for name, mutant in MUTANTS.items():
+        for framework in ("torch", "tf") if isinstance(mutant, str) else mutant:
             marks = [pytest.mark.slow] if framework == "tf" else []
             yield pytest.param(name, framework, marks=marks, id=f"{framework}-{name}")
 
