@@ -12,7 +12,7 @@ every result, because a grade obtained with reduced isolation should say so:
 ``nobody``
     Root without namespaces: the worker runs as ``nobody`` in its own process group.
 ``process``
-    Neither (a student laptop, most hosted runners): a clean environment, ``python -I``,
+    Neither (a student laptop, most hosted runners): a clean environment, ``python -s -P``,
     a private temp folder and a process group, but the worker can read what the user can.
 """
 
@@ -76,8 +76,13 @@ def prepare_folder(path: Path) -> None:
 
 
 def worker_command(python_args: list[str], *, worker_dir: Path, hide: list[Path]) -> list[str]:
-    """The argv that starts ``python -I <python_args>`` under the current isolation."""
-    python = [sys.executable, "-I", *python_args]
+    """The argv that starts ``python -s -P <python_args>`` under the current isolation.
+
+    Not ``-I``: that would also ignore the ``PYTHON*`` variables of the environment the
+    grader builds for the worker from nothing (``Worker.start``), and those are meant
+    (``PYTHONMALLOC``, ``PYTHONHASHSEED``). ``-s -P`` keep the rest of it: no user
+    site-packages, and the script's folder not on ``sys.path``."""
+    python = [sys.executable, "-s", "-P", *python_args]
     level = isolation_level()
     drop = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
     if level == "process":

@@ -1,7 +1,7 @@
 """The worker: the only process that ever runs student code.
 
 This file is copied, with the framework adapter beside it, into a private temporary
-folder and started as ``python -I course_worker.py ...`` by the grader, under whatever
+folder and started as ``python -s -P course_worker.py ...`` by the grader, under whatever
 isolation the machine allows (private mount/network/pid namespaces, the ``nobody``
 user). It imports nothing from the course package, so nothing it can read holds the
 reference solutions, the hidden tests or their expected values.
