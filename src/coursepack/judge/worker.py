@@ -47,17 +47,6 @@ MAX_OUTPUT_BYTES = 256 * 2**20
 START_TIMEOUT = 120.0
 CLOSE_GRACE = 2.0        # seconds a closed worker has to kill what it started, before SIGKILL
 WORKER_PREFIX = "course-worker-"
-# Every call forks the worker, and a fork copies one page-table entry per page of the
-# worker's private memory (some 200 MB once a framework is imported), which the child's
-# exit then tears down: in 4 KiB pages that is most of a small call's overhead. With
-# Python's objects allocated by the C library's malloc, which asks for 2 MiB pages
-# (glibc 2.35+, Linux with transparent huge pages not "never"), the same memory needs
-# 512 times fewer entries; a child that writes to a page still gets a private 4 KiB
-# copy. Elsewhere both variables are ignored. PyTorch only: TensorFlow's tracing is
-# Python-heavy and ran 5% slower on malloc, more than the cheaper forks gave back
-# (bench/worker_fork.py prints the forks; a whole TensorFlow grading took 48.4 s
-# against 46.8 s).
-HUGE_PAGES_ENV = {"torch": {"PYTHONMALLOC": "malloc", "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}}
 OWNER_FILE = ".owner"
 
 
@@ -128,8 +117,7 @@ class Worker:
         env = {"PATH": os.defpath, "HOME": str(self._dir / "home"), "LANG": "C.UTF-8",
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
                "TF_ENABLE_ONEDNN_OPTS": "0",
-               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "TMPDIR": str(self._dir / "tmp"),
-               **HUGE_PAGES_ENV.get(self.framework, {})}
+               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "TMPDIR": str(self._dir / "tmp")}
         for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine-specific BLAS fixes
             if key in os.environ:
                 env[key] = os.environ[key]
