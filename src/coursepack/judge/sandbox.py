@@ -80,8 +80,8 @@ def worker_command(python_args: list[str], *, worker_dir: Path, hide: list[Path]
 
     Not ``-I``: that would also ignore the ``PYTHON*`` variables of the environment the
     grader builds for the worker from nothing (``Worker.start``), and those are meant
-    (``PYTHONMALLOC``, ``PYTHONHASHSEED``). ``-s -P`` keep the rest of it: no user
-    site-packages, and the script's folder not on ``sys.path``."""
+    (``PYTHONHASHSEED``, ``PYTHONDONTWRITEBYTECODE``). ``-s -P`` keep the rest of it: no
+    user site-packages, and the script's folder not on ``sys.path``."""
     python = [sys.executable, "-s", "-P", *python_args]
     level = isolation_level()
     drop = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
