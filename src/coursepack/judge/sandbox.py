@@ -48,11 +48,16 @@ def isolation_level() -> str:
     return level
 
 
+# How the worker's interpreter is started, and the probe that checks it can be (below).
+_PYTHON_FLAGS = ["-s", "-P"]
+_DROP_TO_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
+
+
 def _nobody_can_run_python() -> bool:
     try:
         probe = subprocess.run(
-            ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--",
-             sys.executable, "-I", "-c", "import numpy"], capture_output=True, timeout=60, cwd="/")
+            [*_DROP_TO_NOBODY, sys.executable, *_PYTHON_FLAGS, "-c", "import numpy"],
+            capture_output=True, timeout=60, cwd="/")
     except (OSError, subprocess.TimeoutExpired):
         return False
     return probe.returncode == 0
@@ -82,15 +87,14 @@ def worker_command(python_args: list[str], *, worker_dir: Path, hide: list[Path]
     grader builds for the worker from nothing (``Worker.start``), and those are meant
     (``PYTHONHASHSEED``, ``PYTHONDONTWRITEBYTECODE``). ``-s -P`` keep the rest of it: no
     user site-packages, and the script's folder not on ``sys.path``."""
-    python = [sys.executable, "-s", "-P", *python_args]
+    python = [sys.executable, *_PYTHON_FLAGS, *python_args]
     level = isolation_level()
-    drop = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
     if level == "process":
         return python
     if level == "nobody":
-        return drop + python
+        return _DROP_TO_NOBODY + python
     script = _mount_script(worker_dir=worker_dir, hide=hide)
-    inner = " ".join(shlex.quote(a) for a in drop + python)
+    inner = " ".join(shlex.quote(a) for a in _DROP_TO_NOBODY + python)
     return ["unshare", "-m", "-n", "-p", "-i", "-f", "--kill-child", "--propagation", "private",
             "sh", "-c", f"{script}\nexec {inner}"]
 
