@@ -63,7 +63,8 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
           tasks: set[str] | None = None, quiet: bool = True, student: str | None = None,
           identity_source: str | None = None,
           pool: dict[str, Worker] | None = None, hide: list[Path] | None = None,
-          progress: Callable[[str, dict], None] | None = None) -> tuple[Report, GradingSession]:
+          progress: Callable[[str, dict], None] | None = None,
+          lane_pool: dict[str, Worker] | None = None) -> tuple[Report, GradingSession]:
     """Run the public (and, unless ``mode == 'check'``, hidden) tests on ``submission``.
 
     ``student``, when known, is who submitted as the platform says (``identity_source``
@@ -77,6 +78,7 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
 
     ``pool`` (framework -> :class:`Worker`) keeps workers warm across calls (batch
     grading); ``hide`` adds folders the worker must not see (the other submissions).
+    ``lane_pool`` keeps the second lane's workers warm too (warm checks, one submission).
     ``progress(event, info)`` hears ``"collected"`` (``total`` tests), then ``"start"``
     and ``"done"`` of each test (``task``, ``framework``, ``test``; ``passed`` and
     ``seconds`` when done), for a live view of a long run.
@@ -84,7 +86,8 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
     submission = Path(submission).resolve()
     if submission.is_file() and submission.suffix == ".zip":
         return _grade_zip(course, submission, frameworks=frameworks, mode=mode, tasks=tasks, quiet=quiet,
-                          student=student, identity_source=identity_source, pool=pool, hide=hide, progress=progress)
+                          student=student, identity_source=identity_source, pool=pool, hide=hide, progress=progress,
+                          lane_pool=lane_pool)
     if not submission.is_dir():
         raise CourseError("does not exist" if not submission.exists() else "is neither a folder nor a zip",
                           path=submission, fix="pass a folder laid out like assignments/, a zip made by "
@@ -97,7 +100,8 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
     for prefix in (GRADE_PREFIX, SUBMISSION_PREFIX, WORKER_PREFIX):  # what a killed grader left behind
         sweep_folders(prefix)
     hide = [course.root, Path(tempfile.gettempdir()), submission.parent, *(hide or [])]
-    session = GradingSession(course, submission, frameworks, mode, tasks, hide=hide, pool=pool, progress=progress)
+    session = GradingSession(course, submission, frameworks, mode, tasks, hide=hide, pool=pool, progress=progress,
+                             lane_pool=lane_pool)
     _run_tests(course, session, mode, quiet, run_code=bool(code_tasks))
     session.errors += _submission_notes(course, submission, frameworks, mode, manifest)
     report = Report(course=course.id, submission=str(submission), frameworks=list(frameworks),

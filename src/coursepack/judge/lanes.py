@@ -84,9 +84,10 @@ def call_key(framework: str, request: dict, arrays: dict[str, np.ndarray], timeo
 class AheadLane:
     """Plays tests from the end of the run on its own worker; see the module doc."""
 
-    def __init__(self, session, workers: dict[str, Worker]):
+    def __init__(self, session, workers: dict[str, Worker], keep_workers: bool = False):
         self._session = session
         self.workers = workers        # one per framework, already started (GradingSession.warm_up)
+        self._keep_workers = keep_workers  # the caller keeps them warm for its next grading
         self._lock = threading.Lock()
         self._kept: dict[str, list[Future]] = defaultdict(list)
         self._playing: dict[str, threading.Event] = {}
@@ -122,12 +123,18 @@ class AheadLane:
         return future.result() if future is not None else None
 
     def stop(self) -> None:
-        """End the lane and its worker; what it kept is dropped."""
+        """End the lane and its worker (unless the caller keeps it warm and the lane has
+        finished its last call); what it kept is dropped."""
         self._stopped.set()
-        for worker in self.workers.values():
-            worker.retire()
+        if not self._keep_workers:
+            for worker in self.workers.values():
+                worker.retire()
         if self._thread is not None:
             self._thread.join(timeout=10)
+            if self._thread.is_alive():  # still in a call: end it, whoever keeps the worker
+                for worker in self.workers.values():
+                    worker.retire()
+                self._thread.join(timeout=10)
 
     # -- the lane's thread ---------------------------------------------------------------
     def _run(self) -> None:

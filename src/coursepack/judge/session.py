@@ -45,7 +45,8 @@ class GradingSession:
     """A pytest plugin object: fixtures, collection rules and result capture."""
     def __init__(self, course: Course, submission: Path, frameworks: tuple[str, ...], mode: str,
                  tasks: set[str] | None = None, hide: list[Path] | None = None,
-                 pool: dict[str, Worker] | None = None, progress: Callable[[str, dict], None] | None = None):
+                 pool: dict[str, Worker] | None = None, progress: Callable[[str, dict], None] | None = None,
+                 lane_pool: dict[str, Worker] | None = None):
         assert mode in MODES
         self._progress = progress
         self.course, self.submission, self.frameworks, self.mode = course, submission, frameworks, mode
@@ -75,6 +76,8 @@ class GradingSession:
         self._import_lock = threading.Lock()
         self._load_lock = threading.Lock()     # files read once, whichever lane asks first
         self._lane_workers: dict[str, Worker] = {}   # the second lane's, when warm_up starts them
+        # The second lane's workers kept warm by the caller across gradings (warm checks).
+        self._lane_pool = lane_pool
         self._lane: lanes.AheadLane | None = None
         self.lane_calls = (0, 0)
         self.first_ready = threading.Event()   # a worker of the first lane has taken a call
@@ -132,21 +135,29 @@ class GradingSession:
         while pytest collects the tests. With two lanes allowed and no batch pool, a second
         worker per framework is started too, for the :class:`~coursepack.judge.lanes.AheadLane`
         (both import their framework at once: the first test waits a little longer, and the
-        second lane has the rest of the run to play)."""
+        second lane has the rest of the run to play). A batch pool keeps one lane per
+        submission; a ``lane_pool`` keeps the second lane's workers warm too."""
         for framework in self.frameworks:
-            worker = self._worker(self._workers, framework)
-            worker.load(self.submission)
-            if not worker.running:
-                worker.start(wait=False)
-        if lanes_allowed >= 2 and self._pool is None and self._worth_a_second_lane():
-            self._lane_workers = {}
+            self._start(self._workers, framework)
+        if lanes_allowed >= 2 and (self._pool is None or self._lane_pool is not None) and self._worth_a_second_lane():
+            self._lane_workers = self._lane_pool if self._lane_pool is not None else {}
             for framework in self.frameworks:
-                self._worker(self._lane_workers, framework).start(wait=False)
+                self._start(self._lane_workers, framework)
+
+    def _start(self, workers: dict[str, Worker], framework: str) -> None:
+        worker = self._worker(workers, framework)
+        worker.load(self.submission)
+        if not worker.running:
+            worker.start(wait=False)
 
     def _worth_a_second_lane(self) -> bool:
         """A run of a few tasks ends about when a second worker would be ready: there the
-        second framework import would only compete with the first (``bench/grading.py``)."""
-        return self.only_tasks is None or len(self.only_tasks) >= MIN_TASKS_FOR_TWO_LANES
+        second framework import would only compete with the first (``bench/grading.py``).
+        Workers already warm in a lane pool cost nothing to use."""
+        if self.only_tasks is None or len(self.only_tasks) >= MIN_TASKS_FOR_TWO_LANES:
+            return True
+        pooled = self._lane_pool or {}
+        return all(fw in pooled and pooled[fw].running for fw in self.frameworks)
 
     def note_tolerance(self, atol: float, rtol: float) -> None:
         """The tolerance the running test compares with (the loosest, if it compares twice)."""
@@ -213,7 +224,8 @@ class GradingSession:
         self.lane_calls = (sum(w.calls for w in self._workers.values()),
                            sum(w.calls for w in self._lane_workers.values()))
         for worker in self._lane_workers.values():  # started by warm_up, even if no lane ran
-            worker.retire()
+            if self._lane_pool is None:
+                worker.retire()
             self.worker_peak_mb = max(self.worker_peak_mb, worker.peak_mb)
         for worker in self._workers.values():
             self.worker_peak_mb = max(self.worker_peak_mb, worker.peak_mb)
@@ -254,7 +266,7 @@ class GradingSession:
         if self._progress:
             self._progress("collected", {"total": len(session.items)})
         if self._lane_workers and len(session.items) >= 2:
-            self._lane = lanes.AheadLane(self, self._lane_workers)
+            self._lane = lanes.AheadLane(self, self._lane_workers, keep_workers=self._lane_pool is not None)
             self._lane.start(session.items)
 
     def _test_key(self, item) -> tuple[str, str, str, str]:

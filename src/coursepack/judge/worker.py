@@ -199,6 +199,15 @@ class Worker:
             return
         self._stage()
 
+    def refresh(self) -> None:
+        """Copy the submission's files in again, as they are now, keeping the worker (and
+        its framework) loaded: for the next check of the same folder after the student has
+        edited it (:mod:`coursepack.grading.warm_checks`). Never while a call runs. Every
+        call imports the submission afresh in its own child, so the next call sees the new
+        files; the worker itself never imports them."""
+        if self._dir is not None and self.running:
+            self._stage()
+
     def close(self) -> None:
         """End the worker and everything it started, and remove its folder.
 
