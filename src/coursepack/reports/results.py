@@ -75,6 +75,14 @@ class Report:
         data.update(score=self.score, max_score=self.max_score)
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Report:
+        """The report :meth:`to_dict` gave (its derived totals are computed again)."""
+        data = {k: v for k, v in data.items() if k not in ("score", "max_score")}
+        data["tests"] = [TestResult(**t) for t in data.get("tests", [])]
+        data["tasks"] = [TaskSummary(**t) for t in data.get("tasks", [])]
+        return cls(**data)
+
 
 def summarise(tests: list[TestResult], tasks, frameworks, hidden_counts: dict[str, int],
               weight: float) -> list[TaskSummary]:
