@@ -16,6 +16,9 @@ REPO = Path(__file__).resolve().parents[1]
 # (judge/lanes.py) would only add the start of a second worker to every grading. The tests
 # of the lanes themselves, and the lifecycle tests, ask for two.
 os.environ.setdefault("COURSE_LANES", "1")
+# `course check` in a terminal keeps a check server (grading/warm_checks.py): never from the
+# suite's own commands, so that no test leaves one behind. Its tests turn it on.
+os.environ.setdefault("COURSE_WARM_CHECKS", "0")
 
 
 @pytest.fixture(scope="session")

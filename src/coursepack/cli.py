@@ -26,8 +26,9 @@ from coursepack.authoring import build as build_mod
 from coursepack.grading import checked
 from coursepack.course.config import KNOWN_FRAMEWORKS, LANGS, load_course
 from coursepack.errors import CourseError
+from coursepack.grading import warm_checks
 from coursepack.grading.grader import grade as run_grading
-from coursepack.reports.render import grading_progress, print_report, print_status, pts
+from coursepack.reports.render import grading_progress, print_report, print_status, print_warm_note, pts
 from coursepack.integrations.lms.junit import to_junit
 from coursepack.fileio import write_atomic
 from coursepack.integrations.lms.gradebook import LMS
@@ -97,9 +98,17 @@ def check(ctx, tasks, framework, submission, summary, progress_only):
     digests = checked.snapshot(course, folder, frameworks)  # what is checked: the files as they are now
     console = _console()
     with grading_progress(console) as progress:
-        report, _ = run_grading(course, folder, frameworks=frameworks, mode="check", tasks=set(tasks) or None,
-                                progress=progress)
+        if warm_checks.wanted():
+            outcome = warm_checks.check(course, folder, frameworks=frameworks, tasks=set(tasks) or None,
+                                        progress=progress)
+            report = outcome.report
+        else:
+            outcome = None
+            report, _ = run_grading(course, folder, frameworks=frameworks, mode="check", tasks=set(tasks) or None,
+                                    progress=progress)
     print_report(report, console)
+    if outcome is not None:
+        print_warm_note(console, started=outcome.started, note=outcome.note, idle=warm_checks.idle_seconds())
     problem = checked.record(course, report, folder, digests)
     if problem:
         console.print(Text(f"note: {problem}", style="yellow"))

@@ -103,6 +103,18 @@ def grading_progress(console: Console):
         yield progress
 
 
+def print_warm_note(console: Console, *, started: bool, note: str, idle: float) -> None:
+    """After a ``course check``: that a check server now stays (the check that started
+    it), or why none was used (``coursepack.grading.warm_checks``)."""
+    if note:
+        console.print(Text(f"note: the check server was not used ({note}); this check ran on its own.",
+                           style="yellow"))
+    elif started:
+        console.print(Text(f"A check server now keeps the framework loaded, so that your next checks start at "
+                           f"once; it stops after {idle / 60:g} minutes without a check "
+                           f"(COURSE_WARM_CHECKS=0 turns it off).", style="dim"))
+
+
 def print_status(console: Console, tasks, tracks: dict, quiz_lines: list[tuple[str, bool]]) -> None:
     """``course status``: per track, each task's latest check (``tracks`` as
     :func:`coursepack.grading.checked.tracks` gives it), then the quizzes (line, is a problem)."""
