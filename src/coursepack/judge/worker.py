@@ -207,6 +207,7 @@ class Worker:
         files; the worker itself never imports them."""
         if self._dir is not None and self.running:
             self._stage()
+            self.peak_mb = 0.0
 
     def close(self) -> None:
         """End the worker and everything it started, and remove its folder.
