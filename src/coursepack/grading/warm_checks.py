@@ -15,9 +15,10 @@ imported) and runs the next checks of the same course. Nothing else changes:
   (:meth:`~coursepack.judge.worker.Worker.refresh`). Every call still runs in a fresh
   child of a worker that never imported student code, and whatever a call starts is
   killed when it ends, so no process that ran student code outlives its call.
-* The server stops after :data:`IDLE_SECONDS` without a check, when the package or the
-  course's files change (a new server, keyed by their digest, takes over), and when a
-  check's client goes away mid-run (Ctrl-C): that check's workers are closed.
+* The server stops after :data:`IDLE_SECONDS` without a check, on SIGTERM, and when the
+  package or the course's files change: the next check starts a server of the new key
+  (their digest) and asks the old one to stop. When a check's client goes away mid-run
+  (Ctrl-C), that check's workers are closed at once.
 * It is used only from a terminal (stdin and stdout), never under CI, and
   ``COURSE_WARM_CHECKS=0`` turns it off (``=1`` turns it on anywhere). When anything
   goes wrong with it, the check runs in the client's own process, as before.
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -45,6 +47,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 import coursepack
@@ -59,6 +62,8 @@ IDLE_ENV = "COURSE_WARM_CHECKS_IDLE"
 IDLE_SECONDS = 600.0            # a server with no check for this long stops
 START_SECONDS = 60.0            # a new server must answer within this, else the check runs here
 PROTOCOL = 1
+LIBRARIES = ("torch", "tensorflow", "tensorflow-cpu", "keras", "numpy", "pytest")
+MAX_SOCKET_PATH = 100           # bytes; a Unix socket's path must fit in 108
 
 
 @dataclass
@@ -110,12 +115,18 @@ def socket_folder() -> Path | None:
 
 def server_key(course: Course) -> str:
     """A digest of everything a server's checks depend on besides the student's files:
-    this Python and package, the course's definition, public tests and shared files, and
-    the ``COURSE_*`` settings. Any change gives a new key, hence a new server."""
+    this Python, this package and the libraries the workers load, the course's
+    definition, public tests and shared files, and the ``COURSE_*`` settings. Any change
+    gives a new key, hence a new server."""
     digest = hashlib.sha256()
     digest.update(f"{PROTOCOL}\0{sys.executable}\0{sys.version}\0{course.path.resolve()}\0".encode())
-    for name in sorted(k for k in os.environ if k.startswith("COURSE_") and k != IDLE_ENV):
+    for name in sorted(k for k in os.environ if k.startswith("COURSE_") and k not in (ENV, IDLE_ENV)):
         digest.update(f"{name}={os.environ[name]}\0".encode())
+    for library in LIBRARIES:  # an upgraded framework must not be checked by the old one
+        try:
+            digest.update(f"{library}=={metadata.version(library)}\0".encode())
+        except metadata.PackageNotFoundError:
+            pass
     roots = [Path(coursepack.__file__).parent, course.path, course.public_tests,
              *(course.shared_source(n) for n in course.shared_files)]
     for root in roots:
@@ -140,18 +151,25 @@ def check(course: Course, folder: Path, *, frameworks: tuple[str, ...], tasks: s
     if sockets is None:
         return _here(course, folder, frameworks, tasks, progress,
                      note=f"{Path(tempfile.gettempdir()) / f'course-checks-{os.getuid()}'} is not a private folder")
-    path = sockets / f"{server_key(course)}.sock"
+    path = sockets / f"{course_tag(course)}-{server_key(course)}.sock"
+    if len(os.fsencode(path)) > MAX_SOCKET_PATH:
+        return _here(course, folder, frameworks, tasks, progress,
+                     note=f"the path of its socket, {path}, is too long for a Unix socket: set TMPDIR to a "
+                          f"shorter folder")
     started = False
     connection = _connect(path)
     if connection is None:
+        _stop_older_servers(course, sockets, path)
         try:
-            _start_server(course, path)
+            server = _start_server(course, path)
         except OSError as exc:
             return _here(course, folder, frameworks, tasks, progress, note=f"it could not start ({exc})")
         started = True
-        connection = _connect(path, wait=START_SECONDS)
+        connection = _connect(path, wait=START_SECONDS, server=server)
         if connection is None:
-            return _here(course, folder, frameworks, tasks, progress, note="it did not answer in time")
+            why = "it did not answer in time" if server.poll() is None else "it stopped as it started"
+            return _here(course, folder, frameworks, tasks, progress,
+                         note=f"{why}; see {path.with_suffix('.log')}")
     request = {"protocol": PROTOCOL, "submission": str(Path(folder).resolve()), "frameworks": list(frameworks),
                "tasks": sorted(tasks) if tasks else None}
     with connection:
@@ -171,8 +189,25 @@ def _here(course, folder, frameworks, tasks, progress, note: str) -> Outcome:
     return Outcome(report, served=False, note=note)
 
 
-def _connect(path: Path, wait: float = 0.0) -> socket.socket | None:
-    """A connection to the server at ``path``; a file no server listens on is removed."""
+def course_tag(course: Course) -> str:
+    """The start of every socket name of this course's servers, whatever their key."""
+    return hashlib.sha256(str(course.path.resolve()).encode()).hexdigest()[:8]
+
+
+def _stop_older_servers(course: Course, sockets: Path, keep: Path) -> None:
+    """Ask this course's servers of other keys (the package or the course has changed
+    since they started) to stop now rather than after their idle time."""
+    for other in sockets.glob(f"{course_tag(course)}-*.sock"):
+        if other != keep:
+            connection = _connect(other)
+            if connection is not None:
+                with connection:
+                    _send(connection, {"protocol": PROTOCOL, "stop": True})
+
+
+def _connect(path: Path, wait: float = 0.0, server: subprocess.Popen | None = None) -> socket.socket | None:
+    """A connection to the server at ``path``, waiting up to ``wait`` seconds (while
+    ``server``, the one just started, is alive); a file no server listens on is removed."""
     deadline = time.monotonic() + wait
     while True:
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -187,34 +222,43 @@ def _connect(path: Path, wait: float = 0.0) -> socket.socket | None:
             connection.close()
         if time.monotonic() >= deadline:
             return None
+        if server is not None and server.poll() is not None:
+            # It exited: another server of this key won the race (then it answers now), or
+            # it failed (its log says why).
+            return _connect(path)
         time.sleep(0.05)
 
 
-def _start_server(course: Course, path: Path) -> None:
+def _start_server(course: Course, path: Path) -> subprocess.Popen:
+    # -P and the course's folder as the working folder: the student's working folder is
+    # never on this trusted process's sys.path (a random.py there would be imported).
     log = open(path.with_suffix(".log"), "ab")  # noqa: SIM115 - handed to the server
     try:
-        subprocess.Popen(
-            [sys.executable, "-m", "coursepack.grading.warm_checks", "--course", str(course.path.resolve()),
+        return subprocess.Popen(
+            [sys.executable, "-P", "-m", "coursepack.grading.warm_checks", "--course", str(course.path.resolve()),
              "--socket", str(path), "--idle", str(idle_seconds())],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True)
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=course.root, start_new_session=True,
+            close_fds=True)
     finally:
         log.close()
 
 
 def _exchange(connection: socket.socket, request: dict, progress) -> dict | None:
-    """Send the request; pass progress events on; the final reply, None if the server died."""
-    connection.sendall((json.dumps(request) + "\n").encode())
-    stream = connection.makefile("r", encoding="utf-8")
-    for line in stream:
-        try:
+    """Send the request; pass progress events on; the final reply, None if the server
+    went away (stopped, killed, or stopping while this check waited its turn)."""
+    try:
+        connection.sendall((json.dumps(request) + "\n").encode())
+        for line in connection.makefile("r", encoding="utf-8"):
             message = json.loads(line)
-        except ValueError:
-            return None
-        if "event" in message:
-            if progress is not None:
-                progress(message["event"], message.get("info", {}))
-            continue
-        return message
+            if not isinstance(message, dict):
+                return None
+            if "event" in message:
+                if progress is not None:
+                    progress(message["event"], message.get("info", {}))
+                continue
+            return message
+    except (OSError, ValueError):
+        return None
     return None
 
 
@@ -227,19 +271,31 @@ class CheckServer:
         self.submission: Path | None = None
         self.pool: dict[str, Worker] = {}
         self.lane_pool: dict[str, Worker] = {}
+        self.stopping = False
 
     def serve(self) -> None:
+        # Bound and listening under a name of its own first, then linked into place: a
+        # client never finds this socket before it can answer (and so never removes it as
+        # stale), and a second server of the same key finds the name taken and leaves.
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        private = self.path.with_name(f".{os.getpid()}-{self.path.name}")
+        private.unlink(missing_ok=True)
+        listener.bind(str(private))
+        os.chmod(private, 0o600)
+        listener.listen(8)
         try:
-            listener.bind(str(self.path))
-        except OSError:  # another server took this key first: it serves the checks
-            return
+            os.link(private, self.path)
+        except OSError as exc:
+            listener.close()
+            private.unlink(missing_ok=True)
+            if exc.errno == errno.EEXIST:
+                return  # another server took this key first: it serves the checks
+            raise
+        private.unlink()
         identity = os.stat(self.path).st_ino
         try:
-            os.chmod(self.path, 0o600)
-            listener.listen(8)
             listener.settimeout(self.idle)
-            while self.course.path.is_file():
+            while self.course.path.is_file() and not self.stopping:
                 try:
                     connection, _ = listener.accept()
                 except TimeoutError:
@@ -263,6 +319,11 @@ class CheckServer:
         connection.settimeout(30)
         try:
             request = json.loads(connection.makefile("r", encoding="utf-8").readline())
+            if not isinstance(request, dict):
+                raise TypeError("not a JSON object")
+            if request.get("stop"):  # a newer server of this course has taken over
+                self.stopping = True
+                return
             submission = Path(request["submission"])
             frameworks = tuple(request["frameworks"])
             tasks = set(request["tasks"]) if request.get("tasks") else None
@@ -272,6 +333,8 @@ class CheckServer:
             _send(connection, {"failed": f"a request it could not read ({exc})"})
             return
         connection.settimeout(None)
+        if _hung_up(connection):  # interrupted while it waited for its turn: keep the workers
+            return
         if submission != self.submission:
             self.close_workers()  # another folder: its workers start afresh, with its own hiding
             self.submission = submission
@@ -295,9 +358,10 @@ class CheckServer:
         except CourseError as exc:
             _send(connection, {"error": str(exc)})
             return
-        except Exception:  # noqa: BLE001 - the client runs the check itself
+        except Exception as exc:  # noqa: BLE001 - the client runs the check itself
+            traceback.print_exc()  # into the server's log
             self.close_workers()
-            _send(connection, {"failed": traceback.format_exc(limit=3)})
+            _send(connection, {"failed": f"{type(exc).__name__}: {exc}; see {self.path.with_suffix('.log')}"})
             return
         finally:
             gone.set()
@@ -308,16 +372,9 @@ class CheckServer:
         """Close the workers as soon as the client goes away (Ctrl-C) mid-check: the
         grading then ends at once instead of running for nobody."""
         while not done.is_set():
-            readable, _, _ = select.select([connection], [], [], 0.2)
-            if readable and not done.is_set():
-                try:
-                    if connection.recv(1, socket.MSG_PEEK) == b"":
-                        self._client_gone(done)
-                        return
-                except OSError:
-                    self._client_gone(done)
-                    return
-                time.sleep(0.2)  # the client never sends more: wait for the end
+            if _hung_up(connection, wait=0.2) and not done.is_set():
+                self._client_gone(done)
+                return
 
     def _client_gone(self, gone: threading.Event) -> None:
         gone.set()
@@ -329,6 +386,19 @@ class CheckServer:
             worker.close()
         self.pool.clear()
         self.lane_pool.clear()
+
+
+def _hung_up(connection: socket.socket, wait: float = 0.0) -> bool:
+    """Whether the client has closed its end (it never sends anything after its request)."""
+    readable, _, _ = select.select([connection], [], [], wait)
+    if not readable:
+        return False
+    try:
+        return connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
 
 
 def _send(connection: socket.socket, message: dict) -> bool:
@@ -346,9 +416,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--socket", type=Path, required=True)
     parser.add_argument("--idle", type=float, default=IDLE_SECONDS)
     args = parser.parse_args(argv)
-    # Stopped with SIGTERM, the server closes its workers and removes its socket first.
+    # Stopped with SIGTERM, the server closes its workers and removes its socket first
+    # (during a check, grade() turns SIGTERM into KeyboardInterrupt for the same end).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    CheckServer(load_course(args.course), args.socket, args.idle).serve()
+    with contextlib.suppress(KeyboardInterrupt):
+        CheckServer(load_course(args.course), args.socket, args.idle).serve()
 
 
 if __name__ == "__main__":
