@@ -375,3 +375,29 @@ def test_publish_writes_student_copies_without_answers(course, banks, tmp_path):
         assert all("answer" not in q and "explanation" not in q for q in data["questions"])
         assert all(q.explanation[lang] not in text for q in bank.questions for lang in ("en", "zh"))
         assert load_bank(tmp_path / f"{kind}.json", course.quiz(kind)).can_check == (kind == "pre")
+
+
+def test_keys_typed_while_a_question_is_drawn_are_kept(monkeypatch):
+    # A student types "1" and Enter faster than the question is redrawn: both keys must
+    # reach the quiz. (click.getchar's raw mode flushes them, and the read then waits.)
+    import os
+    import pty
+    import threading
+
+    from coursepack.quiz.terminal import read_keys
+
+    master, slave = pty.openpty()
+    stdin = os.fdopen(slave, "r")
+    try:
+        monkeypatch.setattr(sys, "stdin", stdin)
+        os.write(master, b"1\r")  # typed before the quiz reads
+        later = threading.Timer(2.0, os.write, (master, b"z"))  # unblocks a read that lost them
+        later.start()
+        try:
+            keys = read_keys()
+        finally:
+            later.cancel()
+        assert keys in ("1\r", "1\n"), repr(keys)
+    finally:
+        stdin.close()
+        os.close(master)

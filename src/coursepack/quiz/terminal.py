@@ -2,13 +2,15 @@
 
 Keys: a number picks (or, for multiple choice, ticks) an option; up/down (or k/j) move
 the cursor; space ticks the option under the cursor; Enter confirms; q quits, keeping
-every answer given so far. ``click.getchar`` reads single keys on Linux, macOS and
-Windows terminals alike (the arrow keys arrive as different codes; all are accepted).
+every answer given so far. :func:`read_keys` reads the keys (the arrow keys arrive as
+different codes on Unix and Windows terminals; all are accepted).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -27,6 +29,31 @@ UP = {"\x1b[A", "\xe0H", "\x00H", "k"}
 DOWN = {"\x1b[B", "\xe0P", "\x00P", "j"}
 ENTER = {"\r", "\n"}
 QUIT = {"q", "Q", "\x03", "\x04"}
+
+
+def read_keys() -> str:
+    """The keys typed since the last read (at least one), as one string.
+
+    ``click.getchar`` puts the terminal in raw mode with ``TCSAFLUSH``, which throws away
+    whatever was typed while the question was being drawn: a student who types ``1`` and
+    Enter quickly loses the Enter. Here raw mode starts at once (``TCSANOW``) and keeps
+    those keys. Elsewhere (Windows, no terminal) ``click.getchar`` reads them.
+    """
+    try:
+        import termios  # Unix only
+        import tty
+    except ImportError:
+        return click.getchar()
+    if not sys.stdin.isatty():
+        return click.getchar()
+    fd = sys.stdin.fileno()
+    old = termios.tcgetattr(fd)
+    try:
+        tty.setraw(fd, termios.TCSANOW)
+        data = os.read(fd, 32)
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, old)
+    return data.decode(sys.stdin.encoding or "utf-8", "replace")
 
 TEXT = {
     "en": {"question": "Question {i} of {n}", "keys_single": "number or up/down + Enter; q = save and quit",
@@ -53,7 +80,7 @@ class Quit(Exception):
 
 
 def run_interactive(bank: Bank, progress: Progress, path: Path, console: Console, *, feedback: bool,
-                    getchar=click.getchar) -> bool:
+                    getchar=read_keys) -> bool:
     """Ask every unanswered question; True when the quiz is complete."""
     lang = progress.lang
     t = TEXT[lang]
