@@ -12,6 +12,7 @@ fine-tuning test in both tracks (which the reference passes, also checked here).
 from __future__ import annotations
 
 import ast
+import json
 
 import pytest
 
@@ -49,7 +50,7 @@ MUTANTS = {
 }
 
 
-def graded_pretraining(course, folder, framework, mutant):
+def graded_pretraining(course, folder, framework, mutant, pool=None):
     """The results of ``course check pretraining`` on the reference of ``framework`` with
     ``mutant`` made: the id of a catalogued mistake (autograder/mistakes.toml), edits
     (framework -> [(file, old, new)]), or None for the reference itself."""
@@ -59,8 +60,26 @@ def graded_pretraining(course, folder, framework, mutant):
         submission = make_submission(course, folder, framework=framework)
         for filename, old, new in (mutant or {}).get(framework, []):
             edit(submission / f"course_{framework}" / filename, old, new)
-    report, _ = grade(course, submission, frameworks=(framework,), mode="check", tasks={"pretraining"})
+    report, _ = grade(course, submission, frameworks=(framework,), mode="check", tasks={"pretraining"}, pool=pool)
     return report.tests
+
+
+@pytest.fixture(scope="module")
+def graded(course, tmp_path_factory):
+    """(framework, mutant) -> the tests of ``graded_pretraining``: each variant graded once
+    (a mutant of both lists is graded for both), on one warm worker per track, as a class
+    grading keeps them."""
+    pool, cache = {}, {}
+
+    def tests(framework, mutant):
+        key = (framework, json.dumps(mutant, sort_keys=True))
+        if key not in cache:
+            cache[key] = graded_pretraining(course, tmp_path_factory.mktemp("mutant") / "submission", framework,
+                                            mutant, pool)
+        return cache[key]
+    yield tests
+    for worker in pool.values():
+        worker.close()
 
 
 def _cases():
@@ -71,10 +90,10 @@ def _cases():
 
 
 @pytest.mark.parametrize("name, framework", list(_cases()))
-def test_training_that_does_not_learn_fails_the_experiment(course, tmp_path, name, framework):
+def test_training_that_does_not_learn_fails_the_experiment(graded, name, framework):
     if framework == "tf":
         pytest.importorskip("tensorflow")
-    tests = graded_pretraining(course, tmp_path / "submission", framework, MUTANTS[name])
+    tests = graded(framework, MUTANTS[name])
     experiment = [t for t in tests if EXPERIMENT in t.name]
     assert len(experiment) == 1, [t.name for t in tests]
     assert not experiment[0].passed, f"{name!r} passed the pretraining experiment"
@@ -128,11 +147,11 @@ def _finetune_cases():
 
 
 @pytest.mark.parametrize("name, framework", list(_finetune_cases()))
-def test_finetuning_mistakes_fail_the_public_finetuning_tests(course, tmp_path, name, framework):
+def test_finetuning_mistakes_fail_the_public_finetuning_tests(graded, name, framework):
     if framework == "tf":
         pytest.importorskip("tensorflow")
     mutant = FINETUNE_MUTANTS[name][1] if name is not None else None
-    tests = graded_pretraining(course, tmp_path / "submission", framework, mutant)
+    tests = graded(framework, mutant)
     results = {t.name.partition("::")[2].split("[")[0]: t for t in tests}
     if name is None:
         assert all(results[test].passed for test in (FINETUNE, DROPOUT, STEPS)), [r.message for r in results.values()]
