@@ -98,17 +98,11 @@ def check(ctx, tasks, framework, submission, summary, progress_only):
     digests = checked.snapshot(course, folder, frameworks)  # what is checked: the files as they are now
     console = _console()
     with grading_progress(console) as progress:
-        if warm_checks.wanted():
-            outcome = warm_checks.check(course, folder, frameworks=frameworks, tasks=set(tasks) or None,
-                                        progress=progress)
-            report = outcome.report
-        else:
-            outcome = None
-            report, _ = run_grading(course, folder, frameworks=frameworks, mode="check", tasks=set(tasks) or None,
+        outcome = warm_checks.check(course, folder, frameworks=frameworks, tasks=set(tasks) or None,
                                     progress=progress)
+    report = outcome.report
     print_report(report, console)
-    if outcome is not None:
-        print_warm_note(console, started=outcome.started, note=outcome.note, idle=warm_checks.idle_seconds())
+    print_warm_note(console, started=outcome.started, note=outcome.note, idle=warm_checks.idle_seconds())
     problem = checked.record(course, report, folder, digests)
     if problem:
         console.print(Text(f"note: {problem}", style="yellow"))

@@ -74,7 +74,7 @@ class Outcome:
     served: bool          # by a check server (False: in this process)
     started: bool = False  # this check started the server
     warm: bool = False    # the server's workers had their framework loaded already
-    note: str = ""        # why the server was not used, when it failed
+    note: str = ""        # why the server was not used, when it was wanted
     server_pid: int | None = None
 
 
@@ -99,10 +99,14 @@ def idle_seconds() -> float:
 
 
 # -- where the server listens ------------------------------------------------------------
+def _socket_folder_path() -> Path:
+    return Path(tempfile.gettempdir()) / f"course-checks-{os.getuid()}"
+
+
 def socket_folder() -> Path | None:
     """This user's private folder for check servers, or None if it is not safe to use
     (someone else's, a link, or open to others)."""
-    folder = Path(tempfile.gettempdir()) / f"course-checks-{os.getuid()}"
+    folder = _socket_folder_path()
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
         info = os.lstat(folder)
@@ -145,17 +149,27 @@ def server_key(course: Course) -> str:
 # -- the client: `course check` ------------------------------------------------------------
 def check(course: Course, folder: Path, *, frameworks: tuple[str, ...], tasks: set[str] | None,
           progress: Callable[[str, dict], None] | None = None) -> Outcome:
-    """Run a check through this course's check server (started if needed), or here when
-    the server cannot be used. A :class:`CourseError` of the check is raised as usual."""
+    """``course check``: through this course's check server (started if needed) where
+    one is :func:`wanted`, else, or when the server cannot be used, in this process. A
+    :class:`CourseError` of the check is raised as usual."""
+    note = ""
+    if wanted():
+        served = _through_server(course, folder, frameworks, tasks, progress)
+        if isinstance(served, Outcome):
+            return served
+        note = served
+    report, _ = grade(course, folder, frameworks=frameworks, mode="check", tasks=tasks, progress=progress)
+    return Outcome(report, served=False, note=note)
+
+
+def _through_server(course, folder, frameworks, tasks, progress) -> Outcome | str:
+    """The check's outcome from the server, or why the server could not give it."""
     sockets = socket_folder()
     if sockets is None:
-        return _here(course, folder, frameworks, tasks, progress,
-                     note=f"{Path(tempfile.gettempdir()) / f'course-checks-{os.getuid()}'} is not a private folder")
+        return f"{_socket_folder_path()} is not a private folder"
     path = sockets / f"{course_tag(course)}-{server_key(course)}.sock"
     if len(os.fsencode(path)) > MAX_SOCKET_PATH:
-        return _here(course, folder, frameworks, tasks, progress,
-                     note=f"the path of its socket, {path}, is too long for a Unix socket: set TMPDIR to a "
-                          f"shorter folder")
+        return f"the path of its socket, {path}, is too long for a Unix socket: set TMPDIR to a shorter folder"
     started = False
     connection = _connect(path)
     if connection is None:
@@ -163,30 +177,24 @@ def check(course: Course, folder: Path, *, frameworks: tuple[str, ...], tasks: s
         try:
             server = _start_server(course, path)
         except OSError as exc:
-            return _here(course, folder, frameworks, tasks, progress, note=f"it could not start ({exc})")
+            return f"it could not start ({exc})"
         started = True
         connection = _connect(path, wait=START_SECONDS, server=server)
         if connection is None:
             why = "it did not answer in time" if server.poll() is None else "it stopped as it started"
-            return _here(course, folder, frameworks, tasks, progress,
-                         note=f"{why}; see {path.with_suffix('.log')}")
+            return f"{why}; see {path.with_suffix('.log')}"
     request = {"protocol": PROTOCOL, "submission": str(Path(folder).resolve()), "frameworks": list(frameworks),
                "tasks": sorted(tasks) if tasks else None}
     with connection:
         reply = _exchange(connection, request, progress)
     if reply is None:
-        return _here(course, folder, frameworks, tasks, progress, note="it stopped during the check")
+        return "it stopped during the check"
     if "error" in reply:
         raise CourseError(reply["error"])  # already whole: file, problem and fix
     if "report" not in reply:
-        return _here(course, folder, frameworks, tasks, progress, note=reply.get("failed", "it failed"))
+        return reply.get("failed", "it failed")
     return Outcome(Report.from_dict(reply["report"]), served=True, started=started, warm=bool(reply.get("warm")),
                    server_pid=reply.get("pid"))
-
-
-def _here(course, folder, frameworks, tasks, progress, note: str) -> Outcome:
-    report, _ = grade(course, folder, frameworks=frameworks, mode="check", tasks=tasks, progress=progress)
-    return Outcome(report, served=False, note=note)
 
 
 def course_tag(course: Course) -> str:
@@ -378,11 +386,14 @@ class CheckServer:
 
     def _client_gone(self, gone: threading.Event) -> None:
         gone.set()
-        for worker in [*self.pool.values(), *self.lane_pool.values()]:
+        for worker in self._all_workers():
             worker.retire()
 
+    def _all_workers(self) -> list[Worker]:
+        return [*self.pool.values(), *self.lane_pool.values()]
+
     def close_workers(self) -> None:
-        for worker in [*self.pool.values(), *self.lane_pool.values()]:
+        for worker in self._all_workers():
             worker.close()
         self.pool.clear()
         self.lane_pool.clear()
