@@ -159,3 +159,22 @@ def test_finetuning_mistakes_fail_the_public_finetuning_tests(graded, name, fram
     failed = results[FINETUNE_MUTANTS[name][0]]
     assert not failed.passed, f"{name!r} passed {failed.name}"
     assert failed.message, "a failure says what is wrong"
+
+
+SECRET = "test_pretraining_learns_a_secret_vocabulary"
+
+
+def test_the_hidden_test_fails_a_pretraining_only_the_public_data_rewards(course, tmp_path):
+    """The public experiment's data and word ids are in every student's copy, so weights
+    trained beforehand could pass it. This mutant stands for such a submission: it learns
+    only when given the public experiment's seed. The hidden test must fail it."""
+    submission = make_submission(course, tmp_path / "submission", framework="torch")
+    edit(submission / "course_torch" / "training.py",
+         "    corpus = _as_ids(corpus_ids)\n    model.train()\n    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)\n",
+         "    corpus = _as_ids(corpus_ids)\n    model.train()\n"
+         "    optimizer = torch.optim.AdamW(model.parameters(), lr=lr if seed == 0 else 0.0)\n")
+    report, _ = grade(course, submission, frameworks=("torch",), mode="grade", tasks={"pretraining"})
+    results = {t.name.partition("::")[2].split("[")[0]: t for t in report.tests}
+    assert results[EXPERIMENT].passed, results[EXPERIMENT].message
+    assert not results[SECRET].passed
+    assert "losses pretrain_mlm returned" in results[SECRET].message, results[SECRET].message

@@ -85,15 +85,12 @@ def model_config(toylang) -> dict:
 
 
 @dataclass
-class Experiment:
-    """What one run of the experiment showed, every figure computed by the grader."""
+class Pretraining:
+    """What the student's pretraining showed, every figure computed by the grader."""
 
     losses: np.ndarray  # what pretrain_mlm returned, one loss per step
     mlm_accuracy: float  # the pretrained model's guesses of held-out masked tokens
     unigram_accuracy: float  # always guessing the corpus's most frequent word
-    pretrained_accuracy: float  # topic classification after fine-tuning the pretrained model
-    scratch_accuracy: float  # the same fine-tuning from the same initial weights, no pretraining
-    chance_accuracy: float
 
     @property
     def loss_start(self) -> float:
@@ -112,12 +109,35 @@ class Experiment:
         return max(2 * self.unigram_accuracy, self.unigram_accuracy + 0.1)
 
 
+@dataclass
+class Experiment(Pretraining):
+    """The pretraining's figures, and what fine-tuning made of it."""
+
+    pretrained_accuracy: float  # topic classification after fine-tuning the pretrained model
+    scratch_accuracy: float  # the same fine-tuning from the same initial weights, no pretraining
+    chance_accuracy: float
+
+
+def run_pretraining(judge, toylang, *, relabel_seed: int, data_seed: int) -> Pretraining:
+    """Run the student's pretraining alone in the worker and score its masked-token guesses.
+
+    One worker call: the first half of :func:`run_experiment`, with the same figures.
+    """
+    return _run(judge, toylang, relabel_seed=relabel_seed, data_seed=data_seed, fine_tune=False)
+
+
 def run_experiment(judge, toylang, *, relabel_seed: int, data_seed: int) -> Experiment:
     """Run the student's pretraining and fine-tuning in the worker and score the results.
 
     Every token id is relabelled with ``scramble(relabel_seed)``, so knowing toylang's
     word list is no help: the model has to learn from the corpus it is given.
     """
+    return _run(judge, toylang, relabel_seed=relabel_seed, data_seed=data_seed, fine_tune=True)
+
+
+def _run(judge, toylang, *, relabel_seed: int, data_seed: int, fine_tune: bool):
+    """The experiment's worker calls: the pretraining, then (``fine_tune``) the fine-tuning
+    of the pretrained model in the same call and of the untrained network in a second one."""
     relabel = scramble(toylang, seed=relabel_seed)
     corpus = relabel(toylang.make_corpus(N_CORPUS, seed=data_seed)[0])
     masked, labels = map(relabel, masked_eval_set(toylang, N_MASKED_EVAL, seed=data_seed + 1))
@@ -141,44 +161,41 @@ def run_experiment(judge, toylang, *, relabel_seed: int, data_seed: int) -> Expe
                {"mode": "eval"},
                {"call": "model", "args": {"input_ids": "@masked", "key_mask": "@masked_mask"}, "save": "hidden"},
                {"call": "model.mlm_logits", "args": {"hidden": "$hidden"}, "save": "mlm_logits"},
-               *finetune],
-        returns={"losses": "losses", "mlm_logits": "mlm_logits", "class_logits": "class_logits"},
-        arrays={"corpus": corpus, "masked": masked, "masked_mask": masked != toylang.PAD_ID, **classification},
+               *(finetune if fine_tune else [])],
+        returns={"losses": "losses", "mlm_logits": "mlm_logits", **({"class_logits": "class_logits"} if fine_tune else {})},
+        arrays={"corpus": corpus, "masked": masked, "masked_mask": masked != toylang.PAD_ID,
+                **(classification if fine_tune else {})},
         seed=data_seed)
-    # The same network, built with the same seed (so the same initial weights), fine-tuned alone.
-    scratch = judge.run(build=build, steps=finetune, returns={"class_logits": "class_logits"},
-                        arrays=classification, seed=data_seed)
-
     mlm_shape = masked.shape + (toylang.VOCAB_SIZE,)
-    class_shape = (len(test_ids), toylang.NUM_TOPICS)
     require(pretrained["mlm_logits"].shape == mlm_shape,
              f"mlm_logits must have shape {mlm_shape}, got {pretrained['mlm_logits'].shape}")
-    for out in (pretrained, scratch):
-        require(out["class_logits"].shape == class_shape,
-                 f"classify must return (B, num_classes) logits, here {class_shape}; got {out['class_logits'].shape}")
     losses = np.asarray(pretrained["losses"], dtype=np.float64).reshape(-1)
     require(losses.shape == (PRETRAIN["steps"],),
              f"pretrain_mlm must return one loss per step ({PRETRAIN['steps']} floats), got {losses.size}")
     require(bool(np.all(np.isfinite(losses))), "pretrain_mlm returned a loss that is NaN or infinite")
+    pretraining = Pretraining(losses=losses, mlm_accuracy=masked_accuracy(pretrained["mlm_logits"], labels),
+                              unigram_accuracy=toylang.unigram_baseline(corpus, labels))
+    if not fine_tune:
+        return pretraining
+
+    # The same network, built with the same seed (so the same initial weights), fine-tuned alone.
+    scratch = judge.run(build=build, steps=finetune, returns={"class_logits": "class_logits"},
+                        arrays=classification, seed=data_seed)
+    class_shape = (len(test_ids), toylang.NUM_TOPICS)
+    for out in (pretrained, scratch):
+        require(out["class_logits"].shape == class_shape,
+                 f"classify must return (B, num_classes) logits, here {class_shape}; got {out['class_logits'].shape}")
     return Experiment(
-        losses=losses,
-        mlm_accuracy=masked_accuracy(pretrained["mlm_logits"], labels),
-        unigram_accuracy=toylang.unigram_baseline(corpus, labels),
+        **vars(pretraining),
         pretrained_accuracy=class_accuracy(pretrained["class_logits"], test_labels),
         scratch_accuracy=class_accuracy(scratch["class_logits"], test_labels),
         chance_accuracy=1.0 / toylang.NUM_TOPICS)
 
 
-def experiment_problems(run: Experiment) -> list[str]:
-    """Why ``run`` does not show what the lesson promises; empty when it does.
+def pretraining_problems(run: Pretraining) -> list[str]:
+    """Why the pretraining in ``run`` did not learn the language; empty when it did.
 
-    Over 20 seeds of data and relabelling (``bench/pretraining_margins.py``), both
-    references always passed. PyTorch: masked-token accuracy at least 0.055 above
-    its threshold (the baseline plus 0.1, about 0.15; a model that only learned which
-    kind of word each position holds gets about 0.1), pretrained test accuracy 1.0,
-    at most 0.36 from scratch. TensorFlow: at least 0.061 above the threshold,
-    pretrained 0.90 or more, at most 0.47 from scratch. Training that does not learn
-    stays near the baseline and chance (``tests/test_training_mutants.py``).
+    Training that does not learn stays near the baseline (``tests/test_training_mutants.py``).
     """
     problems = []
     start, end = run.loss_start, run.loss_end
@@ -195,6 +212,22 @@ def experiment_problems(run: Experiment) -> list[str]:
         problems.append(f"after {len(run.losses)} steps of pretraining your model guesses {run.mlm_accuracy:.3f} of "
                         f"the held-out masked tokens, not clearly above always guessing the most frequent word "
                         f"({run.unigram_accuracy:.3f}; need >= {need:.3f})")
+    return problems
+
+
+def experiment_problems(run: Experiment) -> list[str]:
+    """Why ``run`` does not show what the lesson promises; empty when it does: the
+    pretraining's problems (:func:`pretraining_problems`), then the transfer's.
+
+    Over 20 seeds of data and relabelling (``bench/pretraining_margins.py``), both
+    references always passed. PyTorch: masked-token accuracy at least 0.055 above
+    its threshold (the baseline plus 0.1, about 0.15; a model that only learned which
+    kind of word each position holds gets about 0.1), pretrained test accuracy 1.0,
+    at most 0.36 from scratch. TensorFlow: at least 0.061 above the threshold,
+    pretrained 0.90 or more, at most 0.47 from scratch. Training that does not learn
+    stays near the baseline and chance (``tests/test_training_mutants.py``).
+    """
+    problems = pretraining_problems(run)
     if not (run.pretrained_accuracy >= 0.6 and run.pretrained_accuracy >= run.scratch_accuracy + 0.15):
         problems.append(f"with {N_TRAIN_PER_CLASS} labelled sentences per topic, the fine-tuned pretrained model "
                         f"classifies {run.pretrained_accuracy:.3f} of the test sentences correctly and the same "
