@@ -106,6 +106,26 @@ def test_hidden_only_mistakes_are_the_listed_ones(course, graded, framework):
         assert any(not t.passed and t.visibility == "hidden" for t in reports[mistake_id].tests)
 
 
+# Training mistakes and the public test each must fail, not only some test of the task:
+# the test about what the mistake breaks. (tests/test_training_mutants.py has the
+# training mistakes the catalogue does not name.)
+TRAINING_MISTAKES = {
+    "pretrain-loss-every-position": "test_pretraining_learns_the_language_and_transfers",
+    "finetune-no-optimiser-step": "test_finetune_classifier_minimises_the_classification_loss",
+    "finetune-inference-mode": "test_finetune_classifier_trains_with_dropout_on",
+    "finetune-gradients-accumulated": "test_finetune_classifier_steps_on_fresh_gradients",
+}
+
+
+@pytest.mark.parametrize("framework", ["torch", "tf"])
+@pytest.mark.parametrize("mistake_id", list(TRAINING_MISTAKES))
+def test_training_mistakes_fail_the_test_about_them(graded, framework, mistake_id):
+    tests = {t.name.partition("::")[2].split("[")[0]: t for t in graded(framework)[mistake_id].tests}
+    about = tests[TRAINING_MISTAKES[mistake_id]]
+    assert not about.passed, f"{mistake_id} passed {about.name} ({framework})"
+    assert about.message, "a failure says what is wrong"
+
+
 # Multi-head mistakes that one head hides: with num_heads=1 each gives the reference's
 # numbers, so a test with a single head alone would pay for them.
 ONE_HEAD_MISTAKES = ["mha-split-without-transpose", "mha-merge-without-transpose", "mha-scale-by-d-model"]

@@ -1,12 +1,15 @@
 """Training that does not learn fails the pretraining experiment; a fine-tuning loop
-that optimises the wrong thing fails the public fine-tuning tests.
+that optimises the wrong thing fails the public fine-tuning tests; a pretraining that
+only the public data rewards fails the hidden test.
 
-Each mutant is the reference solution with one classic training-loop mistake. It is
-checked on the public experiment (``course check pretraining``): the mistake must cost
-the experiment test, and a diagnostic must say which figure fell short. The reference
-itself passing the same test is checked in test_grading.py and, over 20 seeds, by
-``bench/pretraining_margins.py``. The fine-tuning mutants must fail the named public
-fine-tuning test in both tracks (which the reference passes, also checked here).
+Each mutant is the reference solution with one classic training-loop mistake that the
+catalogue (autograder/mistakes.toml) does not name; the catalogued ones are graded, and
+must fail the test about them, in test_mistakes.py. It is checked on the public
+experiment (``course check pretraining``): the mistake must cost the experiment test,
+and a diagnostic must say which figure fell short. The reference itself passing the same
+test is checked in test_grading.py and, over 20 seeds, by ``bench/pretraining_margins.py``.
+The fine-tuning mutants must fail the named public fine-tuning test in both tracks
+(which the reference passes, also checked here).
 """
 
 from __future__ import annotations
@@ -16,15 +19,14 @@ import json
 
 import pytest
 
-from coursepack.course.mistakes import load_catalogue, make_variant
 from coursepack.grading.grader import grade
 from submissions import edit, make_submission
 
 EXPERIMENT = "test_pretraining_learns_the_language_and_transfers"
 
-# name -> a catalogued mistake's id (autograder/mistakes.toml), or framework -> [(file, old, new)]
+# name -> framework -> [(file, old, new)]. The catalogued training mistakes
+# (autograder/mistakes.toml) are graded, and must fail the test about them, in test_mistakes.py.
 MUTANTS = {
-    "MLM loss over every position": "pretrain-loss-every-position",  # a catalogued mistake, both tracks
     "no optimiser step": {
         "torch": [("training.py", "        optimizer.step()\n        losses.append(loss.item())\n    return losses\n"
                    "    ### END SOLUTION\n\n\ndef finetune_classifier",
@@ -52,14 +54,10 @@ MUTANTS = {
 
 def graded_pretraining(course, folder, framework, mutant, pool=None):
     """The results of ``course check pretraining`` on the reference of ``framework`` with
-    ``mutant`` made: the id of a catalogued mistake (autograder/mistakes.toml), edits
-    (framework -> [(file, old, new)]), or None for the reference itself."""
-    if isinstance(mutant, str):
-        submission = make_variant(course, load_catalogue(course).by_id(mutant), framework, folder)
-    else:
-        submission = make_submission(course, folder, framework=framework)
-        for filename, old, new in (mutant or {}).get(framework, []):
-            edit(submission / f"course_{framework}" / filename, old, new)
+    ``mutant`` made (framework -> [(file, old, new)]), or None for the reference itself."""
+    submission = make_submission(course, folder, framework=framework)
+    for filename, old, new in (mutant or {}).get(framework, []):
+        edit(submission / f"course_{framework}" / filename, old, new)
     report, _ = grade(course, submission, frameworks=(framework,), mode="check", tasks={"pretraining"}, pool=pool)
     return report.tests
 
@@ -84,7 +82,7 @@ def graded(course, tmp_path_factory):
 
 def _cases():
     for name, mutant in MUTANTS.items():
-        for framework in ("torch", "tf") if isinstance(mutant, str) else mutant:
+        for framework in mutant:
             marks = [pytest.mark.slow] if framework == "tf" else []
             yield pytest.param(name, framework, marks=marks, id=f"{framework}-{name}")
 
@@ -132,9 +130,6 @@ FINETUNE_MUTANTS = {
         "tf": [("training.py", "logits = model.classify(hidden, training=True)",
                 "logits = model.classify(hidden[:, 1:], training=True)")],
     }),
-    "no optimiser step": (FINETUNE, "finetune-no-optimiser-step"),
-    "trains in inference mode (dropout off)": (DROPOUT, "finetune-inference-mode"),
-    "gradients never reset between steps": (STEPS, "finetune-gradients-accumulated"),
 }
 
 
