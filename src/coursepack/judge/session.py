@@ -110,7 +110,7 @@ class GradingSession:
                 timeout: float) -> CallResult:
         """Run one request on the worker for ``framework`` in ``workers`` (started if needed)."""
         worker = self._worker(workers, framework)
-        worker.load(self.submission)
+        worker.load(self.submission, self.worker_files(framework))
         worker.ensure_ready()  # before the shared import step: never hold it while a framework loads
         if workers is self._workers:
             self.first_ready.set()
@@ -146,7 +146,7 @@ class GradingSession:
 
     def _start(self, workers: dict[str, Worker], framework: str) -> None:
         worker = self._worker(workers, framework)
-        worker.load(self.submission)
+        worker.load(self.submission, self.worker_files(framework))
         if not worker.running:
             worker.start(wait=False)
 

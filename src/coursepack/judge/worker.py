@@ -187,12 +187,15 @@ class Worker:
             private.chmod(0o700)
             sandbox.prepare_folder(private)
 
-    def load(self, submission: Path) -> None:
-        """Make the next calls run ``submission``, reusing the warm worker when safe."""
+    def load(self, submission: Path, shared_files: dict[str, Path] | None = None) -> None:
+        """Make the next calls run ``submission``, with ``shared_files`` beside it if given
+        (a pooled worker may serve sessions that copy in different trusted files: a plot's
+        helpers), reusing the warm worker when safe."""
         submission = Path(submission)
-        if submission == self.submission and self._proc is not None:
+        shared_files = self.shared_files if shared_files is None else shared_files
+        if submission == self.submission and shared_files == self.shared_files and self._proc is not None:
             return
-        self.submission = submission
+        self.submission, self.shared_files = submission, shared_files
         self.peak_mb = 0.0
         if self._proc is None or self._proc.poll() is not None or not self.reusable:
             self.close()  # the next call starts a fresh worker on the new submission
