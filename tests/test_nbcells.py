@@ -128,12 +128,19 @@ def test_plot_cell_draws_inline_from_the_students_definitions(course, tmp_path, 
     end = next(i for i, c in enumerate(cells) if c.get("id") == "plot-sinusoidal")
     setup, plot_cell = cells[1], cells[end]
     answers = [c for c in cells[2:end] if c.cell_type == "code" and not c["id"].startswith(("tests-", "plot-"))]
-    nb.cells = [setup, copy.deepcopy(plot_cell), *answers, plot_cell]
+    # Which workers the kernel started: the plots share one warm worker, which a check then uses.
+    probe = nbformat.v4.new_code_cell("from coursepack.notebooks.check import KERNEL_WORKERS\n"
+                                      "print({fw: w.starts for fw, w in KERNEL_WORKERS.items()})")
+    check_cell = nbformat.v4.new_code_cell('check("sinusoidal")')
+    nb.cells = [setup, copy.deepcopy(plot_cell), *answers, plot_cell, probe, check_cell, copy.deepcopy(probe)]
     nb.cells[1]["id"] = "plot-before"
     monkeypatch.setenv("COURSE_TOML", str(course.path))
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
 
-    before, after = nb.cells[1], nb.cells[-1]
+    before, after = nb.cells[1], nb.cells[-4]
+    started = ["".join(o.get("text", "") for o in nb.cells[i].outputs) for i in (-3, -1)]
+    assert started == ["{'torch': 1}\n"] * 2, started
+    assert "PASS" in "".join(o.get("text", "") for o in nb.cells[-2].outputs)
     for cell in (before, after):
         assert [o for o in cell.outputs if o.output_type == "error" or o.get("name") == "stderr"] == []
     text = "".join(o.get("text", "") for o in before.outputs)

@@ -26,7 +26,7 @@ from coursepack.errors import CourseError
 from coursepack.grading.grader import grade
 from coursepack.notebooks.cells import answer_symbols, answers_from_history, checks_requested, write_track
 
-_POOL: dict = {}  # warm workers for this kernel, one per framework
+KERNEL_WORKERS: dict = {}  # warm workers for this kernel, one per framework: its checks and plots
 
 
 class TestsFailed(AssertionError):
@@ -84,7 +84,7 @@ def check(task: str, framework: str = "torch", hidden: bool = False) -> None:
         with tempfile.TemporaryDirectory(prefix="course-notebook-") as tmp:
             write_track(course, framework, answers, Path(tmp))
             report, _ = grade(course, Path(tmp), frameworks=(framework,), mode="grade" if hidden else "check",
-                              tasks={task}, pool=_POOL)
+                              tasks={task}, pool=KERNEL_WORKERS)
     except CourseError as exc:
         raise CourseSetupError(str(exc)) from None
     print(verdict_text(report))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from coursepack.errors import CourseError
 from coursepack.notebooks.cells import answer_symbols, answers_from_history, write_track
-from coursepack.notebooks.check import kernel_history, notebook_course
+from coursepack.notebooks.check import KERNEL_WORKERS, kernel_history, notebook_course
 from coursepack.plots import TASK_PLOTS
 from coursepack.plots.run import make_plots
 
@@ -45,7 +45,9 @@ def plot(task: str, framework: str = "torch") -> None:
         answers = answers_from_history(answer_symbols(course, framework), kernel_history())
         with tempfile.TemporaryDirectory(prefix="course-plot-") as tmp:
             track = write_track(course, framework, answers, Path(tmp) / "track")
-            [drawn] = make_plots(course, track, framework, (kind,), Path(tmp) / "plots", checkpoint)
+            # The kernel's warm worker, which its checks use too: no framework import per plot.
+            [drawn] = make_plots(course, track, framework, (kind,), Path(tmp) / "plots", checkpoint,
+                                 pool=KERNEL_WORKERS)
             png = drawn.path.read_bytes() if drawn.path else b""
     except CourseError as exc:
         print(f"No {kind} plot: {exc}")

@@ -97,12 +97,13 @@ class PlotData:
     framework: str
     fine_tune_too: bool = False  # pretraining will be plotted: fine-tune in the same run
     hide: tuple[Path, ...] = ()  # more folders the worker must not see (a class's other submissions)
+    pool: dict | None = None  # warm workers to use and keep (framework -> Worker), as in grading
 
     def __post_init__(self):
         # The worker sees what it sees in grading: the submission's copy, nothing of the course.
         submission = Path(self.submission).resolve()
         hide = [self.course.root, Path(tempfile.gettempdir()), submission.parent, *self.hide]
-        self.session = PlotSession(self.course, submission, (self.framework,), "check", hide=hide)
+        self.session = PlotSession(self.course, submission, (self.framework,), "check", hide=hide, pool=self.pool)
         self._bundle: dict | None = None
 
     def close(self) -> None:

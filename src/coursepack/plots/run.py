@@ -83,14 +83,16 @@ _DRAW = {"alignment": _alignment, "attention": _attention, "positional": _positi
 
 
 def make_plots(course: Course, submission: Path, framework: str, kinds: tuple[str, ...], out: Path,
-               checkpoint: str = "student", on_done=None, hide: tuple[Path, ...] = ()) -> list[Drawn]:
+               checkpoint: str = "student", on_done=None, hide: tuple[Path, ...] = (),
+               pool: dict | None = None) -> list[Drawn]:
     """Draw ``kinds`` for one track of ``submission`` into ``out`` (PNG files).
 
     ``on_done(drawn)`` hears about each kind as soon as it is finished; ``hide`` adds
-    folders the worker must not see, as in grading.
+    folders the worker must not see, as in grading; ``pool`` (framework -> Worker) lends
+    a warm worker, e.g. the one that just checked the submission, and keeps it.
     """
     out = Path(out)
-    data = PlotData(course, submission, framework, fine_tune_too="pretraining" in kinds, hide=tuple(hide))
+    data = PlotData(course, submission, framework, fine_tune_too="pretraining" in kinds, hide=tuple(hide), pool=pool)
     drawn = []
     try:
         for kind in kinds:
