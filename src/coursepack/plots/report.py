@@ -53,12 +53,21 @@ def write_report(course: Course, submission: Path, frameworks: tuple[str, ...], 
 
     ``label`` names the submission on the page; ``hide`` adds folders the worker must not
     see (a class's other submissions and outputs); ``tasks`` limits the tests (not the plots)."""
-    report, _ = grade(course, submission, frameworks=frameworks, mode="check", progress=progress, hide=list(hide),
-                      tasks=tasks)
-    drawn = []
-    with tempfile.TemporaryDirectory(prefix="course-report-") as folder:
-        for framework in frameworks:
-            drawn += make_plots(course, submission, framework, KINDS, Path(folder), on_done=on_plot, hide=hide)
-        page = render(course, report, drawn, label)
+    # The plots run on the workers that ran the check, framework already imported; the
+    # check keeps its second lane (a lane pool), whose workers end with the rest.
+    workers: dict = {}
+    lane_workers: dict = {}
+    try:
+        report, _ = grade(course, submission, frameworks=frameworks, mode="check", progress=progress,
+                          hide=list(hide), tasks=tasks, pool=workers, lane_pool=lane_workers)
+        drawn = []
+        with tempfile.TemporaryDirectory(prefix="course-report-") as folder:
+            for framework in frameworks:
+                drawn += make_plots(course, submission, framework, KINDS, Path(folder), on_done=on_plot, hide=hide,
+                                    pool=workers)
+            page = render(course, report, drawn, label)
+    finally:
+        for worker in [*workers.values(), *lane_workers.values()]:
+            worker.close()
     write_atomic(Path(out), page)
     return report
