@@ -120,7 +120,7 @@ def test_status_reports_the_last_check(course_copy):
     def count(folder):
         found = {}
         for path in (course_copy / folder).glob("test_*.py"):
-            for task_id in re.findall(r'@task\("(\w+)"\)', path.read_text()):
+            for task_id in re.findall(r'@task\("(\w+)"', path.read_text()):
                 found[task_id] = found.get(task_id, 0) + 1
         return found
 

@@ -102,12 +102,14 @@ class _Session:
         return CallResult({"out": np.asarray(arrays["x"]) * 2, "n": np.asarray(self.made)})
 
 
-def _item(nodeid, *xs):
+def _item(nodeid, *xs, slow=False):
     def body(judge):
         for x in xs:
             judge.run(steps=[{"call": "m:f", "args": {"x": "@x"}, "save": "out"}],
                       returns={"out": "out", "n": "n"}, arrays={"x": np.asarray(x)})
-    return SimpleNamespace(nodeid=nodeid, obj=body, user_properties=[("task", "t")])
+    marker = SimpleNamespace(args=("t",), kwargs={"slow": True} if slow else {})  # @task("t", slow=...)
+    return SimpleNamespace(nodeid=nodeid, obj=body, user_properties=[("task", "t")],
+                           get_closest_marker=lambda name: marker if name == "task" else None)
 
 
 def _key(x):
@@ -162,6 +164,30 @@ def test_the_lane_stops_before_a_test_pytest_has_reached():
     _played(lane, 1)
     lane.stop()
     assert lane.played == 1 and session.made == 1 and lane.take(_key(3.0)) is not None
+
+
+def test_the_lane_starts_with_the_slow_tests_then_plays_from_the_end():
+    session = _Session()
+    lane = AheadLane(session, {})
+    lane.start([_item("a", 1.0), _item("b", 2.0, slow=True), _item("c", 3.0), _item("d", 4.0, slow=True),
+                _item("e", 5.0)])
+    _played(lane, 5)
+    lane.stop()
+    order = {x: int(lane.take(_key(x)).outputs["n"]) for x in (1.0, 2.0, 3.0, 4.0, 5.0)}
+    assert sorted(order, key=order.get) == [2.0, 4.0, 5.0, 3.0, 1.0]  # b, d (slow), then e, c, a
+    assert session.made == 5  # each played once
+
+
+def test_a_slow_test_pytest_has_reached_is_left_to_pytest():
+    session = _Session()
+    session.first_ready.clear()
+    lane = AheadLane(session, {})
+    lane.start([_item("a", 1.0), _item("b", 2.0, slow=True), _item("c", 3.0)])
+    lane.reached("b")
+    session.first_ready.set()
+    _played(lane, 1)
+    lane.stop()
+    assert lane.played == 1 and lane.take(_key(2.0)) is None and lane.take(_key(3.0)) is not None
 
 
 def test_a_lane_stopped_while_its_worker_starts_leaves_no_traceback(course, monkeypatch):

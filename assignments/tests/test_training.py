@@ -120,10 +120,9 @@ def test_finetune_classifier_trains_with_dropout_on(judge):
             f"dropout is on")
 
 
-@task("pretraining")
+@task("pretraining", slow=True)  # a second worker, if there is one, starts it first
 def test_pretraining_learns_the_language_and_transfers(judge):
-    # Last in the file: the slowest test, so that a second worker, which plays the tests
-    # from the end, starts with it while the first one does the rest.
+    # Last in the file: the first worker does every other test while the second trains.
     # relabel_seed: the words get new ids, so your model must learn them from the corpus.
     run = toyeval.run_experiment(judge, judge.shared("toylang"), relabel_seed=5, data_seed=0)
     problems = toyeval.experiment_problems(run)

@@ -21,7 +21,7 @@ def test_mlm_loss_gradient(judge, expected):
 RELABEL_SEED = 90817  # secret: the relabelled vocabulary a submission cannot know
 
 
-@task("pretraining")
+@task("pretraining", slow=True)
 def test_pretraining_learns_a_secret_vocabulary(judge):
     # The public experiment's word ids are known to every student, so weights trained
     # beforehand could pass its pretraining part; here the ids are secret and only real

@@ -14,8 +14,10 @@ usual. A grade is therefore the same with one lane or two; only the waiting chan
 The import step is shared (:meth:`GradingSession._import_step`), so a file whose top
 level never ends still costs one import limit, not one per lane.
 
-The lanes meet in the middle: the second lane stops before a test that pytest has
-reached, and pytest waits for a test that the second lane is still playing. Each worker
+The lanes meet in the middle: the second lane skips every test that pytest has reached,
+and pytest waits for a test that the second lane is still playing. Tests marked slow
+(``task(..., slow=True)``: the training experiments) are the second lane's first: it
+starts them while pytest works through the short tests before them. Each worker
 runs one call at a time, as always, under the same isolation; the two workers' folders
 are private to each (see :mod:`coursepack.judge.sandbox`).
 """
@@ -153,11 +155,13 @@ class AheadLane:
         for worker in self.workers.values():
             if not worker.ensure_ready():
                 return
-        for index in range(len(self._items) - 1, -1, -1):
+        for index in self._order():
             item = self._items[index]
             with self._lock:
-                if self._stopped.is_set() or index <= self._reached:
+                if self._stopped.is_set():
                     return
+                if index <= self._reached or item.nodeid in self._playing:
+                    continue
                 done = self._playing[item.nodeid] = threading.Event()
             try:
                 self._play(item)
@@ -166,6 +170,13 @@ class AheadLane:
             finally:
                 self.played += 1
                 done.set()
+
+    def _order(self) -> list[int]:
+        """The tests marked slow first, in the order pytest will reach them (so the one it
+        needs first is started first), then every test from the last one backwards."""
+        slow = [i for i, item in enumerate(self._items)
+                if (marker := item.get_closest_marker("task")) is not None and marker.kwargs.get("slow")]
+        return slow + list(range(len(self._items) - 1, -1, -1))
 
     def _play(self, item) -> None:
         session = self._session

@@ -39,9 +39,14 @@ from coursepack.testing.diagnose import ATOL, RTOL, GradingFailure, compare
 __all__ = ["task", "GradingFailure", "ATOL", "RTOL", "require", "key_mask", "Judge", "Expected"]
 
 
-def task(task_id: str):
-    """Mark a test as part of a task of ``course.toml`` (its points come from there)."""
-    return pytest.mark.task(task_id)
+def task(task_id: str, *, slow: bool = False):
+    """Mark a test as part of a task of ``course.toml`` (its points come from there).
+
+    ``slow=True`` marks a test that takes far longer than the others (a training
+    experiment): a second grading lane starts such tests first, while the first lane
+    works through the short ones. It changes when a test runs, never its result.
+    """
+    return pytest.mark.task(task_id, slow=slow) if slow else pytest.mark.task(task_id)
 
 
 def key_mask(lengths, length: int) -> np.ndarray:
