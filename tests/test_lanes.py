@@ -102,11 +102,11 @@ class _Session:
         return CallResult({"out": np.asarray(arrays["x"]) * 2, "n": np.asarray(self.made)})
 
 
-def _item(nodeid, *xs, slow=False):
+def _item(nodeid, *xs, slow=False, shared=False):
     def body(judge):
         for x in xs:
             judge.run(steps=[{"call": "m:f", "args": {"x": "@x"}, "save": "out"}],
-                      returns={"out": "out", "n": "n"}, arrays={"x": np.asarray(x)})
+                      returns={"out": "out", "n": "n"}, arrays={"x": np.asarray(x)}, shared=shared)
     marker = SimpleNamespace(args=("t",), kwargs={"slow": True} if slow else {})  # @task("t", slow=...)
     return SimpleNamespace(nodeid=nodeid, obj=body, user_properties=[("task", "t")],
                            get_closest_marker=lambda name: marker if name == "task" else None)
@@ -188,6 +188,36 @@ def test_a_slow_test_pytest_has_reached_is_left_to_pytest():
     _played(lane, 1)
     lane.stop()
     assert lane.played == 1 and lane.take(_key(2.0)) is None and lane.take(_key(3.0)) is not None
+
+
+def test_a_shared_call_is_made_once_by_the_lane():
+    session = _Session()
+    lane = AheadLane(session, {})
+    # Two tests look at one run (Judge.run(shared=True)); a third makes the same call unshared.
+    lane.start([_item("a", 1.0, shared=True), _item("b", 1.0, shared=True), _item("c", 1.0)])
+    _played(lane, 3)
+    lane.stop()
+    assert session.made == 2
+
+
+def test_a_shared_call_is_made_once_per_grading_unless_it_failed(course, monkeypatch):
+    from coursepack.judge.session import GradingSession
+
+    session = GradingSession(course, course.solutions, ("torch",), "check")
+    made = []
+
+    def call_on(workers, framework, request, arrays, timeout):
+        made.append(request)
+        return CallResult({"n": np.asarray(len(made))}) if len(made) != 3 else CallResult(None, failure="crash")
+    monkeypatch.setattr(session, "call_on", call_on)
+    request, arrays = {"steps": []}, {"x": np.ones(2)}
+    first = session.call("torch", request, arrays, 60.0, shared=True)
+    assert session.call("torch", request, arrays, 60.0, shared=True) is first and len(made) == 1
+    session.call("torch", request, arrays, 60.0)  # not shared: made again
+    assert len(made) == 2
+    other = {"x": np.zeros(2)}
+    assert session.call("torch", request, other, 60.0, shared=True).failure == "crash"  # other inputs
+    assert session.call("torch", request, other, 60.0, shared=True).ok and len(made) == 4  # a crash is not kept
 
 
 def test_a_lane_stopped_while_its_worker_starts_leaves_no_traceback(course, monkeypatch):

@@ -92,6 +92,7 @@ class AheadLane:
         self._keep_workers = keep_workers  # the caller keeps them warm for its next grading
         self._lock = threading.Lock()
         self._kept: dict[str, list[Future]] = defaultdict(list)
+        self._shared: dict[str, Future] = {}  # shared calls (testing.Judge.run) by key: made once
         self._playing: dict[str, threading.Event] = {}
         self._reached = -1            # the index of the test pytest runs now
         self._stopped = threading.Event()
@@ -197,12 +198,22 @@ class AheadLane:
                 return  # a fixture this lane cannot give: pytest runs the test alone
         item.obj(**kwargs)
 
-    def _call(self, framework: str, request: dict, arrays: dict, timeout: float) -> CallResult:
+    def _call(self, framework: str, request: dict, arrays: dict, timeout: float, shared: bool = False) -> CallResult:
         if self._stopped.is_set():
             raise _LaneStopped
+        key = call_key(framework, request, arrays, timeout)
         future: Future = Future()
         with self._lock:
-            self._kept[call_key(framework, request, arrays, timeout)].append(future)
+            made = self._shared.get(key) if shared else None
+            if made is None:
+                self._kept[key].append(future)
+                if shared:
+                    self._shared[key] = future
+        if made is not None:  # a shared call this lane made for another test: made once
+            result = made.result()
+            if result is None:
+                raise _NotKept
+            return result
         try:
             result = self._session.call_on(self.workers, framework, request, arrays, timeout)
         except BaseException:
@@ -219,6 +230,11 @@ class _LaneStopped(Exception):
     """The grading ended while the lane was still playing a test."""
 
 
+class _NotKept(Exception):
+    """A shared call this lane made for another test was not kept (it timed out or
+    crashed): the lane leaves the test, and pytest makes the call itself."""
+
+
 class _StandIn:
     """What the lane's Judge and Expected see instead of the session: calls go to the
     lane's worker, nothing is recorded, and a timeout slows down only the lane's own calls."""
@@ -231,8 +247,8 @@ class _StandIn:
     def __getattr__(self, name):
         return getattr(self._session, name)
 
-    def call(self, framework: str, request: dict, arrays: dict, timeout: float) -> CallResult:
-        return self._lane._call(framework, request, arrays, timeout)
+    def call(self, framework: str, request: dict, arrays: dict, timeout: float, shared: bool = False) -> CallResult:
+        return self._lane._call(framework, request, arrays, timeout, shared)
 
     def note_tolerance(self, atol: float, rtol: float) -> None:
         pass

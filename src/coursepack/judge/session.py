@@ -67,6 +67,7 @@ class GradingSession:
         self.worker_peak_mb = 0.0
         self.timeouts: dict[tuple[str, str], float] = {}  # (framework, task) -> the limit it hit
         self._imports: dict[tuple[str, str], CallResult | None] = {}  # (framework, module) -> failure
+        self._shared_results: dict[str, CallResult] = {}  # call key -> result, for shared calls
         # What each test received from the worker, call by call, keyed by (visibility, test
         # file stem, test name, framework): matched against the fingerprints of known mistakes.
         self.calls: dict[tuple[str, str, str, str], list[dict[str, np.ndarray]]] = {}
@@ -94,14 +95,18 @@ class GradingSession:
                               path=self.course.path, fix="add it to the task's symbols")
         return f"{task.module(framework)}:{symbol}"
 
-    def call(self, framework: str, request: dict, arrays: dict, timeout: float) -> CallResult:
+    def call(self, framework: str, request: dict, arrays: dict, timeout: float, shared: bool = False) -> CallResult:
         """Run one request of the current test: the second lane's kept result if it made
-        this very call, else on this session's own worker."""
-        result = None
-        if self._lane is not None:
-            result = self._lane.take(lanes.call_key(framework, request, arrays, timeout))
+        this very call, else on this session's own worker. A ``shared`` call that an
+        earlier test made already gets that test's result (testing.Judge.run)."""
+        key = lanes.call_key(framework, request, arrays, timeout) if shared or self._lane is not None else ""
+        result = self._shared_results.get(key) if shared else None
+        if result is None and self._lane is not None:
+            result = self._lane.take(key)
         if result is None:
             result = self.call_on(self._workers, framework, request, arrays, timeout)
+        if shared and result.failure not in ("timeout", "crash"):
+            self._shared_results[key] = result
         if self._current is not None:
             self.calls[self._current].append(fingerprints.observed(result))
         return result

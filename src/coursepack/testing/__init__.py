@@ -96,8 +96,13 @@ class Judge:
 
     def run(self, *, steps: list[dict], returns: dict[str, str], arrays: dict[str, np.ndarray],
             build: dict | None = None, grad: dict | None = None, seed: int = 0,
-            timeout: float | None = None) -> dict[str, np.ndarray]:
-        """Low-level call: the request format of the worker (see judge/runtime/driver.py)."""
+            timeout: float | None = None, shared: bool = False) -> dict[str, np.ndarray]:
+        """Low-level call: the request format of the worker (see judge/runtime/driver.py).
+
+        ``shared=True``: tests that look at one run from different sides make the same
+        call, and it runs once per grading; each such test gets its result. (A call that
+        timed out or crashed is not shared: the next test makes it again.)
+        """
         request = {"framework": self.framework, "seed": seed, "build": build, "steps": steps,
                    "returns": returns, "grad": grad}
         limit = timeout or self.timeout
@@ -106,7 +111,7 @@ class Judge:
         # the tests that do not reach the loop pass.
         if (self.framework, self.task) in self._session.timeouts:
             limit = min(limit, max(3.0, limit / 10))
-        result = self._session.call(self.framework, request, arrays, limit)
+        result = self._session.call(self.framework, request, arrays, limit, shared=shared)
         if not result.ok:
             if result.failure == "timeout" and self.task and not result.during_import:
                 self._session.timeouts[(self.framework, self.task)] = limit
