@@ -195,9 +195,12 @@ class Worker:
         shared_files = self.shared_files if shared_files is None else shared_files
         if submission == self.submission and shared_files == self.shared_files and self._proc is not None:
             return
+        # Only other trusted files beside the same submission: no one else's code comes in,
+        # so the worker stays even where it cannot be reused for another submission.
+        same_code = submission == self.submission
         self.submission, self.shared_files = submission, shared_files
         self.peak_mb = 0.0
-        if self._proc is None or self._proc.poll() is not None or not self.reusable:
+        if self._proc is None or self._proc.poll() is not None or not (self.reusable or same_code):
             self.close()  # the next call starts a fresh worker on the new submission
             return
         self._stage()
