@@ -18,6 +18,7 @@ than full points it was never graded for.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -26,7 +27,30 @@ from coursepack.errors import CourseError
 from coursepack.grading.grader import grade
 from coursepack.notebooks.cells import answer_symbols, answers_from_history, checks_requested, write_track
 
-KERNEL_WORKERS: dict = {}  # warm workers for this kernel, one per framework: its checks and plots
+# This kernel's warm workers, by course root then framework: its checks and plots share
+# them. (A hidden check may grade against the instructor's course, whose workers must not
+# see its folder: each course gets its own.)
+KERNEL_WORKERS: dict[str, dict] = {}
+_KERNEL_FOLDER: list[tempfile.TemporaryDirectory] = []  # one for the kernel's life
+
+
+def kernel_workers(course: Course) -> dict:
+    """This kernel's warm workers for ``course`` (framework -> worker)."""
+    return KERNEL_WORKERS.setdefault(str(course.root), {})
+
+
+def kernel_submission(course: Course, framework: str, answers: dict[str, str]) -> Path:
+    """The track's files with ``answers`` put in, in the kernel's one folder for them, and
+    the kernel's warm workers told to copy them in again. One folder for the kernel's life
+    keeps those workers warm even where a worker cannot be reused for another folder."""
+    if not _KERNEL_FOLDER:
+        _KERNEL_FOLDER.append(tempfile.TemporaryDirectory(prefix="course-notebook-"))
+    folder = Path(_KERNEL_FOLDER[0].name) / framework
+    shutil.rmtree(folder, ignore_errors=True)
+    write_track(course, framework, answers, folder)
+    for worker in kernel_workers(course).values():
+        worker.refresh()
+    return folder
 
 
 class TestsFailed(AssertionError):
@@ -81,10 +105,9 @@ def check(task: str, framework: str = "torch", hidden: bool = False) -> None:
         course = notebook_course(hidden)
         course.task(task)
         answers = answers_from_history(answer_symbols(course, framework), history)
-        with tempfile.TemporaryDirectory(prefix="course-notebook-") as tmp:
-            write_track(course, framework, answers, Path(tmp))
-            report, _ = grade(course, Path(tmp), frameworks=(framework,), mode="grade" if hidden else "check",
-                              tasks={task}, pool=KERNEL_WORKERS)
+        submission = kernel_submission(course, framework, answers)
+        report, _ = grade(course, submission, frameworks=(framework,), mode="grade" if hidden else "check",
+                          tasks={task}, pool=kernel_workers(course))
     except CourseError as exc:
         raise CourseSetupError(str(exc)) from None
     print(verdict_text(report))

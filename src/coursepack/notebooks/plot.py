@@ -20,8 +20,8 @@ import tempfile
 from pathlib import Path
 
 from coursepack.errors import CourseError
-from coursepack.notebooks.cells import answer_symbols, answers_from_history, write_track
-from coursepack.notebooks.check import KERNEL_WORKERS, kernel_history, notebook_course
+from coursepack.notebooks.cells import answer_symbols, answers_from_history
+from coursepack.notebooks.check import kernel_history, kernel_submission, kernel_workers, notebook_course
 from coursepack.plots import TASK_PLOTS
 from coursepack.plots.run import make_plots
 
@@ -43,11 +43,11 @@ def plot(task: str, framework: str = "torch") -> None:
         course = notebook_course()
         course.task(task)
         answers = answers_from_history(answer_symbols(course, framework), kernel_history())
+        track = kernel_submission(course, framework, answers)
         with tempfile.TemporaryDirectory(prefix="course-plot-") as tmp:
-            track = write_track(course, framework, answers, Path(tmp) / "track")
             # The kernel's warm worker, which its checks use too: no framework import per plot.
-            [drawn] = make_plots(course, track, framework, (kind,), Path(tmp) / "plots", checkpoint,
-                                 pool=KERNEL_WORKERS)
+            [drawn] = make_plots(course, track, framework, (kind,), Path(tmp), checkpoint,
+                                 pool=kernel_workers(course))
             png = drawn.path.read_bytes() if drawn.path else b""
     except CourseError as exc:
         print(f"No {kind} plot: {exc}")
