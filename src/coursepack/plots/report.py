@@ -54,12 +54,16 @@ def write_report(course: Course, submission: Path, frameworks: tuple[str, ...], 
     ``label`` names the submission on the page; ``hide`` adds folders the worker must not
     see (a class's other submissions and outputs); ``tasks`` limits the tests (not the plots)."""
     # The plots run on the workers that ran the check, framework already imported; the
-    # check keeps its second lane (a lane pool), whose workers end with the rest.
+    # check keeps its second lane (a lane pool), whose workers end as soon as it is done.
     workers: dict = {}
     lane_workers: dict = {}
     try:
-        report, _ = grade(course, submission, frameworks=frameworks, mode="check", progress=progress,
-                          hide=list(hide), tasks=tasks, pool=workers, lane_pool=lane_workers)
+        try:
+            report, _ = grade(course, submission, frameworks=frameworks, mode="check", progress=progress,
+                              hide=list(hide), tasks=tasks, pool=workers, lane_pool=lane_workers)
+        finally:
+            for worker in lane_workers.values():
+                worker.close()
         drawn = []
         with tempfile.TemporaryDirectory(prefix="course-report-") as folder:
             for framework in frameworks:
@@ -67,7 +71,7 @@ def write_report(course: Course, submission: Path, frameworks: tuple[str, ...], 
                                     pool=workers)
             page = render(course, report, drawn, label)
     finally:
-        for worker in [*workers.values(), *lane_workers.values()]:
+        for worker in workers.values():
             worker.close()
     write_atomic(Path(out), page)
     return report
