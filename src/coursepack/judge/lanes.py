@@ -1,9 +1,9 @@
-"""A second lane: the last tests of a grading played ahead on a second worker.
+"""A second lane: tests of a grading played ahead on a second worker.
 
 pytest runs a grading's tests one after another, and nearly all of the time goes into
 waiting for the worker. On a machine with a spare core, :class:`AheadLane` starts a
-second worker and, in a thread, works through the tests from the last one backwards
-while pytest works from the first one forwards. It runs each test's body once with a
+second worker and, in a thread, works through the tests marked slow, then from the last
+test backwards, while pytest works from the first one forwards. It runs each test's body once with a
 judge whose calls go to its own worker, and keeps every result under a key of all that
 defines the call: the framework, the request, the input arrays and the time limit.
 
@@ -84,7 +84,7 @@ def call_key(framework: str, request: dict, arrays: dict[str, np.ndarray], timeo
 
 
 class AheadLane:
-    """Plays tests from the end of the run on its own worker; see the module doc."""
+    """Plays tests ahead of pytest on its own worker; see the module doc."""
 
     def __init__(self, session, workers: dict[str, Worker], keep_workers: bool = False):
         self._session = session
@@ -109,8 +109,9 @@ class AheadLane:
         self._thread.start()
 
     def reached(self, nodeid: str) -> None:
-        """pytest starts test ``nodeid``: the lane stops before it, and if the lane is
-        playing it now, pytest waits until it is done (its calls are then all kept)."""
+        """pytest starts test ``nodeid``: the lane leaves it and every test before it, and
+        if the lane is playing it now, pytest waits until it is done (its calls are then
+        all kept)."""
         with self._lock:
             self._reached = self._index.get(nodeid, 0)
             playing = self._playing.get(nodeid)

@@ -241,7 +241,8 @@ class GradingSession:
 
     # -- pytest hooks ---------------------------------------------------------------
     def pytest_configure(self, config):
-        config.addinivalue_line("markers", "task(id): the course.toml task this test belongs to")
+        config.addinivalue_line("markers", "task(id, slow=False): the course.toml task this test belongs to; "
+                                           "slow: a second lane starts it first")
 
     def pytest_generate_tests(self, metafunc):
         if "framework" in metafunc.fixturenames:
