@@ -15,11 +15,13 @@ The fine-tuning mutants must fail the named public fine-tuning test in both trac
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 
 import pytest
 
 from coursepack.grading.grader import grade
+from coursepack.testing import toyeval
 from submissions import edit, make_submission
 
 EXPERIMENT = "test_pretraining_learns_the_language_and_transfers"
@@ -103,8 +105,6 @@ def test_training_that_does_not_learn_fails_the_experiment(graded, name, framewo
 def test_the_test_runs_the_students_experiment_as_documented(course, framework):
     """The sizes the grader uses are ``run_experiment``'s defaults, so the figures a student
     sees from ``python -m course_<fw>.training`` are the ones the test judges."""
-    from coursepack.testing import toyeval
-
     source = (course.solutions / f"course_{framework}" / "training.py").read_text()
     function = next(node for node in ast.parse(source).body
                     if isinstance(node, ast.FunctionDef) and node.name == "run_experiment")
@@ -156,20 +156,33 @@ def test_finetuning_mistakes_fail_the_public_finetuning_tests(graded, name, fram
     assert failed.message, "a failure says what is wrong"
 
 
-SECRET = "test_pretraining_learns_a_secret_vocabulary"
+SECRET = "test_pretraining_learns_and_transfers_on_a_secret_vocabulary"
 
 
-def test_the_hidden_test_fails_a_pretraining_only_the_public_data_rewards(course, tmp_path):
-    """The public experiment's data and word ids are in every student's copy, so weights
-    trained beforehand could pass it. This mutant stands for such a submission: it learns
-    only when given the public experiment's seed. The hidden test must fail it."""
+def test_the_hidden_test_fails_a_pretraining_only_the_public_vocabulary_rewards(course, tmp_path):
+    """The public experiment's word ids are in every student's copy, so weights or tables
+    made beforehand could pass it. This mutant stands for such a submission: it learns only
+    when the corpus is written in the public experiment's ids (told by the six words that
+    open every sentence, whatever the data seed). The hidden test must fail it."""
+    toylang = load_shared_toylang(course)
+    public = toyeval.scramble(toylang, seed=5)(toylang.make_corpus(100, seed=0)[0])
+    openers = sorted(set(public[:, 1].tolist()))
     submission = make_submission(course, tmp_path / "submission", framework="torch")
     edit(submission / "course_torch" / "training.py",
          "    corpus = _as_ids(corpus_ids)\n    model.train()\n    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)\n",
          "    corpus = _as_ids(corpus_ids)\n    model.train()\n"
-         "    optimizer = torch.optim.AdamW(model.parameters(), lr=lr if seed == 0 else 0.0)\n")
+         f"    public = set(corpus[:, 1].tolist()) == set({openers})\n"
+         "    optimizer = torch.optim.AdamW(model.parameters(), lr=lr if public else 0.0)\n")
     report, _ = grade(course, submission, frameworks=("torch",), mode="grade", tasks={"pretraining"})
     results = {t.name.partition("::")[2].split("[")[0]: t for t in report.tests}
     assert results[EXPERIMENT].passed, results[EXPERIMENT].message
     assert not results[SECRET].passed
     assert "losses pretrain_mlm returned" in results[SECRET].message, results[SECRET].message
+
+
+def load_shared_toylang(course):
+    """The course's trusted toylang module, as the grader imports it."""
+    spec = importlib.util.spec_from_file_location("_toylang_for_the_test", course.shared_source("toylang.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

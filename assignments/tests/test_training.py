@@ -47,9 +47,10 @@ def cross_entropy(logits, labels):
     return float(-log_probs[np.arange(len(labels)), labels].mean())
 
 
-def finetune(judge, *, dropout, steps):
+def finetune(judge, *, dropout, steps, shared=False):
     """Load weights into a MiniBert, classify 8 sentences (eval mode), run your
-    finetune_classifier on them (one batch of all 8), and classify them again."""
+    finetune_classifier on them (one batch of all 8), and classify them again.
+    ``shared``: another test looks at the same run, which then runs once."""
     toylang = judge.shared("toylang")
     config = dict(vocab_size=toylang.VOCAB_SIZE, max_len=toylang.MAX_LEN, num_classes=toylang.NUM_TOPICS,
                   dropout=dropout, **FINETUNE_MODEL)
@@ -71,7 +72,7 @@ def finetune(judge, *, dropout, steps):
         returns={"before": "before", "losses": "losses", "after": "after"},
         arrays={"ids": ids, "labels": labels, "mask": ids != toylang.PAD_ID,
                 **{f"w:{k}": v for k, v in weights.items()}},
-        shared=True)  # two tests look at the same run: it runs once
+        shared=shared)
     losses = np.asarray(out["losses"], dtype=np.float64).reshape(-1)
     require(losses.shape == (steps,) and bool(np.all(np.isfinite(losses))),
             f"finetune_classifier must return one finite loss per step ({steps} floats), got {out['losses']!r}")
@@ -80,7 +81,7 @@ def finetune(judge, *, dropout, steps):
 
 @task("pretraining")
 def test_finetune_classifier_minimises_the_classification_loss(judge, expected):
-    out, losses, labels = finetune(judge, dropout=0.0, steps=FINETUNE_STEPS)
+    out, losses, labels = finetune(judge, dropout=0.0, steps=FINETUNE_STEPS, shared=True)
     expected.check(out, names=["before"])  # the model you fine-tune (see the mini_bert tests)
     start = cross_entropy(out["before"], labels)
     require(abs(losses[0] - start) <= 1e-4 * max(1.0, start),
@@ -103,7 +104,7 @@ def test_finetune_classifier_steps_on_fresh_gradients(judge, expected):
     # may go either way in two correct loops: the two tracks' logits differ by about 0.05
     # here, hence the tolerance. A loop whose later steps use other gradients than their
     # own batch's moves them by 0.6 or more.
-    out, _, _ = finetune(judge, dropout=0.0, steps=FINETUNE_STEPS)
+    out, _, _ = finetune(judge, dropout=0.0, steps=FINETUNE_STEPS, shared=True)
     try:
         expected.check(out, names=["after"], atol=0.1, rtol=0.0)
     except GradingFailure as failure:

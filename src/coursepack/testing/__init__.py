@@ -44,7 +44,8 @@ def task(task_id: str, *, slow: bool = False):
 
     ``slow=True`` marks a test that takes far longer than the others (a training
     experiment): a second grading lane starts such tests first, while the first lane
-    works through the short ones. It changes when a test runs, never its result.
+    works through the short ones. It changes when a test runs, never its result. (The
+    project's own suite has a ``slow`` pytest marker of its own, unrelated.)
     """
     return pytest.mark.task(task_id, slow=slow) if slow else pytest.mark.task(task_id)
 
@@ -100,8 +101,9 @@ class Judge:
         """Low-level call: the request format of the worker (see judge/runtime/driver.py).
 
         ``shared=True``: tests that look at one run from different sides make the same
-        call, and it runs once per grading; each such test gets its result. (A call that
-        timed out or crashed is not shared: the next test makes it again.)
+        call, and each gets the result of the first one made (once per grading lane: if
+        both lanes reach it at the same moment, both make it). A call that timed out or
+        crashed is not shared: the next test makes it again.
         """
         request = {"framework": self.framework, "seed": seed, "build": build, "steps": steps,
                    "returns": returns, "grad": grad}
