@@ -20,6 +20,7 @@ from coursepack.errors import CourseError
 from coursepack.course.mistakes import Edit, Mistake, load_catalogue, make_variant
 from coursepack.authoring.mistakes import record_fingerprints
 from coursepack.grading.grader import grade
+from coursepack.judge.worker import close_pool
 
 # Mistakes no public test catches, and why (the hidden tests do).
 HIDDEN_ONLY = {
@@ -48,9 +49,7 @@ def pools():
     """One warm worker per track, shared by every grading in this module."""
     pools: dict[str, dict] = {}
     yield lambda framework: pools.setdefault(framework, {})
-    for pool in pools.values():
-        for worker in pool.values():
-            worker.close()
+    close_pool(*pools.values())
 
 
 @pytest.fixture(scope="module")

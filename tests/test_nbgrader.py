@@ -24,6 +24,7 @@ import nbformat  # noqa: E402
 
 from coursepack.course.config import load_course  # noqa: E402
 from coursepack.grading.grader import grade  # noqa: E402
+from coursepack.judge.worker import close_pool  # noqa: E402
 from submissions import edit, make_submission  # noqa: E402
 
 VENV_BIN = str(Path(sys.executable).parent)
@@ -142,8 +143,7 @@ def test_autograded_points_equal_course_grade_task_by_task(nb_course, tmp_path):
             expected = {s.id: s.score for s in report.tasks}
             assert cell_points(out, student, course.id) == pytest.approx(expected, abs=1e-3), student
     finally:
-        for worker in pool.values():
-            worker.close()
+        close_pool(pool)
 
 
 def test_autograding_runs_no_student_code_in_a_kernel(nb_course):

@@ -21,6 +21,7 @@ import json
 import pytest
 
 from coursepack.grading.grader import grade
+from coursepack.judge.worker import close_pool
 from coursepack.testing import toyeval
 from submissions import edit, make_submission
 
@@ -78,8 +79,7 @@ def graded(course, tmp_path_factory):
                                             mutant, pool)
         return cache[key]
     yield tests
-    for worker in pool.values():
-        worker.close()
+    close_pool(pool)
 
 
 def _cases():

@@ -30,6 +30,7 @@ from coursepack.judge import expected_values
 from coursepack.course.config import Course
 from coursepack.testing.diagnose import ATOL, RTOL
 from coursepack.judge import fingerprints
+from coursepack.judge.worker import close_pool
 from coursepack.course.mistakes import Catalogue, Mistake, make_variant
 
 TestKey = tuple[str, str, str]  # (visibility, test file stem, test name)
@@ -151,8 +152,7 @@ def record_fingerprints(course: Course, catalogue: Catalogue, *, mistakes: list[
             results.append(entry)
     finally:
         if own_pool:
-            for worker in pool.values():
-                worker.close()
+            close_pool(pool)
         shutil.rmtree(work, ignore_errors=True)
     flat = {k: fingerprints.to_arrays(v) for k, v in prints.items()}
     return Summary(results), flat

@@ -48,7 +48,7 @@ from coursepack.reports.results import to_markdown
 from coursepack.judge.worker import sigterm_as_interrupt
 from coursepack.grading.grader import check_course_can_grade
 from coursepack.grading.grader import grade, ungraded_report
-from coursepack.judge.worker import raise_keyboard_interrupt, die_with_parent
+from coursepack.judge.worker import raise_keyboard_interrupt, die_with_parent, close_pool
 
 RESULTS, FEEDBACK, GRADEBOOK = "results", "feedback", "gradebook.csv"
 RESULT_VERSION = 1
@@ -159,8 +159,7 @@ def _grader_main(course_path: str, parent: int, jobs, events, options: dict) -> 
     except KeyboardInterrupt:
         pass
     finally:
-        for worker in pool.values():
-            worker.close()
+        close_pool(pool)
 
 
 def grade_entry(course: Course, entry: Entry, out: Path, options: dict, pool: dict) -> dict:

@@ -54,7 +54,7 @@ import coursepack
 from coursepack.course.config import Course, load_course
 from coursepack.errors import CourseError
 from coursepack.grading.grader import grade
-from coursepack.judge.worker import Worker
+from coursepack.judge.worker import Worker, close_pool
 from coursepack.reports.results import Report
 
 ENV = "COURSE_WARM_CHECKS"      # "0": never; "1": always (also outside a terminal)
@@ -393,10 +393,7 @@ class CheckServer:
         return [*self.pool.values(), *self.lane_pool.values()]
 
     def close_workers(self) -> None:
-        for worker in self._all_workers():
-            worker.close()
-        self.pool.clear()
-        self.lane_pool.clear()
+        close_pool(self.pool, self.lane_pool)
 
 
 def _hung_up(connection: socket.socket, wait: float = 0.0) -> bool:

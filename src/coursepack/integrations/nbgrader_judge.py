@@ -30,6 +30,7 @@ from coursepack.course.config import load_course
 from coursepack.notebooks.cells import checks_requested, notebook_cells, notebook_name
 from coursepack.notebooks.check import verdict_text
 from coursepack.grading.grader import grade
+from coursepack.judge.worker import close_pool
 from coursepack.notebooks.cells import write_track
 
 _POOL: dict = {}  # warm workers shared by every notebook this nbgrader process grades
@@ -37,9 +38,7 @@ _POOL: dict = {}  # warm workers shared by every notebook this nbgrader process 
 
 @atexit.register
 def _close_pool() -> None:
-    for worker in _POOL.values():
-        worker.close()
-    _POOL.clear()
+    close_pool(_POOL)
 
 
 class JudgeVerdicts(NbGraderPreprocessor):

@@ -369,6 +369,15 @@ class Worker:
                     return reply
 
 
+def close_pool(*pools: dict[str, Worker]) -> None:
+    """Close every worker of ``pools`` (framework -> :class:`Worker`) and empty them: what a
+    batch, a warm-check server, a report page or an nbgrader run does once it is done."""
+    for pool in pools:
+        for worker in pool.values():
+            worker.close()
+        pool.clear()
+
+
 def _wait_unreaped(pid: int, timeout: float) -> bool:
     """Wait up to ``timeout`` s for child ``pid`` to end, leaving it unreaped; True if it did."""
     deadline = time.monotonic() + timeout

@@ -23,6 +23,7 @@ from coursepack.reports.results import Report
 from coursepack.plots import KINDS
 from coursepack.plots.run import Drawn, make_plots
 from coursepack.grading.grader import grade
+from coursepack.judge.worker import close_pool
 
 TEMPLATE = "report.html.j2"
 
@@ -62,8 +63,7 @@ def write_report(course: Course, submission: Path, frameworks: tuple[str, ...], 
             report, _ = grade(course, submission, frameworks=frameworks, mode="check", progress=progress,
                               hide=list(hide), tasks=tasks, pool=workers, lane_pool=lane_workers)
         finally:
-            for worker in lane_workers.values():
-                worker.close()
+            close_pool(lane_workers)
         drawn = []
         with tempfile.TemporaryDirectory(prefix="course-report-") as folder:
             for framework in frameworks:
@@ -71,7 +71,6 @@ def write_report(course: Course, submission: Path, frameworks: tuple[str, ...], 
                                     pool=workers)
             page = render(course, report, drawn, label)
     finally:
-        for worker in workers.values():
-            worker.close()
+        close_pool(workers)
     write_atomic(Path(out), page)
     return report
