@@ -220,9 +220,9 @@ class AheadLane:
         except BaseException:
             future.set_result(None)  # pytest makes this call itself
             raise
-        # A timeout or a crash depends on how busy the machine was: pytest makes such a
-        # call again itself, so that two lanes never turn a slow call into a failure.
-        kept = not self._stopped.is_set() and result.failure not in ("timeout", "crash")
+        # pytest makes a call that is not reusable again itself, so that two lanes never
+        # turn a slow call into a failure.
+        kept = not self._stopped.is_set() and result.reusable
         future.set_result(result if kept else None)
         return result
 

@@ -99,13 +99,13 @@ class GradingSession:
         """Run one request of the current test: the second lane's kept result if it made
         this very call, else on this session's own worker. A ``shared`` call that an
         earlier test made already gets that test's result (testing.Judge.run)."""
-        key = lanes.call_key(framework, request, arrays, timeout) if shared or self._lane is not None else ""
+        key = lanes.call_key(framework, request, arrays, timeout)
         result = self._shared_results.get(key) if shared else None
         if result is None and self._lane is not None:
             result = self._lane.take(key)
         if result is None:
             result = self.call_on(self._workers, framework, request, arrays, timeout)
-        if shared and result.failure not in ("timeout", "crash"):
+        if shared and result.reusable:
             self._shared_results[key] = result
         if self._current is not None:
             self.calls[self._current].append(fingerprints.observed(result))

@@ -71,6 +71,12 @@ class CallResult:
     def ok(self) -> bool:
         return self.outputs is not None
 
+    @property
+    def reusable(self) -> bool:
+        """Whether another test making the same call may be given this result. A timeout
+        or a crash depends on how busy the machine was, so such a call is made again."""
+        return self.failure not in ("timeout", "crash")
+
 
 @dataclass
 class Worker:
