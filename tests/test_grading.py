@@ -95,6 +95,25 @@ def test_junit_and_csv_formats(course, solutions_report):
     assert rows[-1].split(",")[2:4] == ["TOTAL", "100.0"]
 
 
+def test_pytest_plugins_installed_beside_the_grader_take_no_part(course, tmp_path, monkeypatch):
+    # A plugin that any installed package registers (pytest11 entry point) would run inside
+    # every grading and could change what it reports: here one that passes every test.
+    dist = tmp_path / "site"
+    (dist / "passall-1.0.dist-info").mkdir(parents=True)
+    (dist / "passall-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: passall\nVersion: 1.0\n")
+    (dist / "passall-1.0.dist-info" / "entry_points.txt").write_text("[pytest11]\npassall = passall_plugin\n")
+    (dist / "passall_plugin.py").write_text(
+        "import pytest\n\n"
+        "@pytest.hookimpl(hookwrapper=True, trylast=True)  # inside every other wrapper\n"
+        "def pytest_runtest_makereport(item, call):\n"
+        "    outcome = yield\n"
+        "    report = outcome.get_result()\n"
+        "    report.outcome, report.longrepr = 'passed', None\n")
+    monkeypatch.syspath_prepend(str(dist))
+    report, _ = grade(course, course.assignments, frameworks=("torch",), mode="check", tasks={"sinusoidal"})
+    assert report.tests and not any(t.passed for t in report.tests), "an installed plugin changed the grading"
+
+
 def test_unknown_task_and_missing_folder_are_explained(course, tmp_path):
     proc = run_cli("--course", str(course.path), "check", "attention")
     assert proc.returncode == 2 and "there is no task 'attention'" in proc.stderr and "Fix:" in proc.stderr
