@@ -4,11 +4,11 @@ Every command loads ``course.toml`` (the nearest one above the working directory
 ``--course PATH``), turns user mistakes into one-paragraph messages (exit status 2) and
 leaves the work to the library (see docs/ARCHITECTURE.md for its layers).
 
-Most commands import their library modules inside their own function (marked ``# lazy:
-start-up``): importing every command's modules up front costs about 5 s against under
-1 s for this module alone, and ``course --help`` or ``course check`` should not wait for
-nbgrader, matplotlib or the release code. The grader, the build and the check state are
-imported at the top: ``check``, ``grade``, ``status`` and ``build`` need them anyway.
+Commands import their library modules inside their own function (marked ``# lazy:
+start-up``): importing every command's modules up front costs about 5 s against well
+under a second for this module alone, and ``course --help`` or ``course check`` should
+not wait for nbgrader, matplotlib, pytest or the grader. A check that a warm check
+server answers (grading/warm_checks.py) never imports the grader in this process.
 """
 
 from __future__ import annotations
@@ -22,14 +22,11 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from coursepack.authoring import build as build_mod
 from coursepack.grading import checked
 from coursepack.course.config import KNOWN_FRAMEWORKS, LANGS, load_course
 from coursepack.errors import CourseError
 from coursepack.grading import warm_checks
-from coursepack.grading.grader import grade as run_grading
 from coursepack.reports.render import grading_progress, print_report, print_status, print_warm_note, pts
-from coursepack.integrations.lms.junit import to_junit
 from coursepack.fileio import write_atomic
 from coursepack.integrations.lms.gradebook import LMS
 from coursepack.integrations.lms.identity import GRADESCOPE_FIELDS
@@ -37,7 +34,7 @@ from coursepack.plots import KINDS as PLOT_KINDS
 from coursepack.reports.results import HIDDEN_CHOICES, WRITERS, to_json
 from coursepack.student import default_lang, student_id
 
-FORMATS = {**WRITERS, "junit": to_junit}
+FORMATS = [*WRITERS, "junit"]  # --format of `course grade`
 
 FRAMEWORK_CHOICE = click.Choice([*KNOWN_FRAMEWORKS, "all"])
 
@@ -240,6 +237,8 @@ def _grade_one(course, path, framework, fmt, out, student, tasks):
         from coursepack.grading.submission import detect_framework  # lazy: start-up
 
         framework = detect_framework(course, path) if path.exists() else None
+    from coursepack.grading.grader import grade as run_grading  # lazy: start-up
+
     fmt = fmt or "table"
     with grading_progress(_console()) if fmt == "table" else contextlib.nullcontext() as progress:
         report, _ = run_grading(course, path, frameworks=course.resolve_frameworks(framework), mode="grade",
@@ -250,7 +249,12 @@ def _grade_one(course, path, framework, fmt, out, student, tasks):
         if out:
             write_atomic(out, to_json(report))
         return
-    text = FORMATS[fmt](report)
+    if fmt == "junit":
+        from coursepack.integrations.lms.junit import to_junit  # lazy: start-up
+
+        text = to_junit(report)
+    else:
+        text = WRITERS[fmt](report)
     if out:
         write_atomic(out, text)
         click.echo(f"{pts(report.score)} / {pts(report.max_score)} points written to {out}", err=True)
@@ -363,7 +367,9 @@ def report(ctx, out, framework, submission):
 def build_cmd(ctx, check_only, no_record):
     """Generate assignments/ (stubs) and the tests' expected values from solutions/."""
     course = _course(ctx)
-    result = build_mod.build(course, check=check_only, record=not no_record)
+    from coursepack.authoring.build import build  # lazy: start-up
+
+    result = build(course, check=check_only, record=not no_record)
     root = course.root
     if check_only:
         if result.drifted:

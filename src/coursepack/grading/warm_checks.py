@@ -49,13 +49,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import coursepack
 from coursepack.course.config import Course, load_course
 from coursepack.errors import CourseError
-from coursepack.grading.grader import grade
-from coursepack.judge.worker import Worker, close_pool
 from coursepack.reports.results import Report
+
+# The client (``course check``) imports neither the grader nor the worker: a check that
+# a server answers then starts in well under a second. The server imports them (main).
+if TYPE_CHECKING:
+    from coursepack.judge.worker import Worker
 
 ENV = "COURSE_WARM_CHECKS"      # "0": never; "1": always (also outside a terminal)
 IDLE_ENV = "COURSE_WARM_CHECKS_IDLE"
@@ -158,6 +162,8 @@ def check(course: Course, folder: Path, *, frameworks: tuple[str, ...], tasks: s
         if isinstance(served, Outcome):
             return served
         note = served
+    from coursepack.grading.grader import grade  # lazy: start-up (see the imports)
+
     report, _ = grade(course, folder, frameworks=frameworks, mode="check", tasks=tasks, progress=progress)
     return Outcome(report, served=False, note=note)
 
@@ -324,6 +330,8 @@ class CheckServer:
             listener.close()
 
     def handle(self, connection: socket.socket) -> None:
+        from coursepack.grading.grader import grade  # loaded by main() before the first check
+
         connection.settimeout(30)
         try:
             request = json.loads(connection.makefile("r", encoding="utf-8").readline())
@@ -393,6 +401,8 @@ class CheckServer:
         return [*self.pool.values(), *self.lane_pool.values()]
 
     def close_workers(self) -> None:
+        from coursepack.judge.worker import close_pool  # loaded by main() with the grader
+
         close_pool(self.pool, self.lane_pool)
 
 
@@ -427,6 +437,8 @@ def main(argv: list[str] | None = None) -> None:
     # Stopped with SIGTERM, the server closes its workers and removes its socket first
     # (during a check, grade() turns SIGTERM into KeyboardInterrupt for the same end).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    import coursepack.grading.grader  # noqa: F401 - before the first check, not during it
+
     with contextlib.suppress(KeyboardInterrupt):
         CheckServer(load_course(args.course), args.socket, args.idle).serve()
 
