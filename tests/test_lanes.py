@@ -46,6 +46,16 @@ def test_two_lanes_give_the_grade_of_one_and_run_no_call_twice(course, tmp_path,
     assert calls_two["first"] + calls_two["second"] == calls_one["first"]
 
 
+@pytest.mark.parametrize("task, second_lane", [("pretraining", True), ("sdpa", False)])
+def test_a_check_of_one_task_gets_a_second_lane_only_for_a_slow_test(course, monkeypatch, task, second_lane):
+    # One task is not worth a second framework import, unless it has a training
+    # experiment: the lane plays that while pytest runs the task's other tests.
+    monkeypatch.setenv("COURSE_LANES", "2")
+    report, session = grade(course, course.solutions, frameworks=("torch",), mode="check", tasks={task})
+    assert report.tests and all(t.passed for t in report.tests)
+    assert (session.lane_calls[1] > 0) is second_lane, session.lane_calls
+
+
 def test_the_key_of_a_call_covers_request_inputs_and_limit():
     request = {"framework": "torch", "steps": [{"call": "m:f", "args": {"x": "@x"}}]}
     x = np.arange(6, dtype=np.float32).reshape(2, 3)

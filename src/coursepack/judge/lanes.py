@@ -83,6 +83,12 @@ def call_key(framework: str, request: dict, arrays: dict[str, np.ndarray], timeo
     return h.hexdigest()
 
 
+def is_slow(item) -> bool:
+    """Whether a collected test is marked ``task(..., slow=True)`` (a training experiment)."""
+    marker = item.get_closest_marker("task")
+    return marker is not None and bool(marker.kwargs.get("slow"))
+
+
 class AheadLane:
     """Plays tests ahead of pytest on its own worker; see the module doc."""
 
@@ -176,8 +182,7 @@ class AheadLane:
     def _order(self) -> list[int]:
         """The tests marked slow first, in the order pytest will reach them (so the one it
         needs first is started first), then every test from the last one backwards."""
-        slow = [i for i, item in enumerate(self._items)
-                if (marker := item.get_closest_marker("task")) is not None and marker.kwargs.get("slow")]
+        slow = [i for i, item in enumerate(self._items) if is_slow(item)]
         return slow + list(range(len(self._items) - 1, -1, -1))
 
     def _play(self, item) -> None:

@@ -76,7 +76,8 @@ class GradingSession:
         self.mistakes = fingerprints.Index(course.public_tests / expected_values.FOLDER / PUBLIC_INDEX)
         self._import_lock = threading.Lock()
         self._load_lock = threading.Lock()     # files read once, whichever lane asks first
-        self._lane_workers: dict[str, Worker] = {}   # the second lane's, when warm_up starts them
+        self._lane_workers: dict[str, Worker] = {}   # the second lane's, once they are started
+        self._lanes_allowed = False
         # The second lane's workers kept warm by the caller across gradings (warm checks).
         self._lane_pool = lane_pool
         self._lane: lanes.AheadLane | None = None
@@ -141,13 +142,19 @@ class GradingSession:
         worker per framework is started too, for the :class:`~coursepack.judge.lanes.AheadLane`
         (both import their framework at once: the first test waits a little longer, and the
         second lane has the rest of the run to play). A batch pool keeps one lane per
-        submission; a ``lane_pool`` keeps the second lane's workers warm too."""
+        submission; a ``lane_pool`` keeps the second lane's workers warm too. A run that
+        is not worth a second lane from its tasks alone gets one once its tests are
+        collected if one of them is slow (:meth:`pytest_collection_finish`)."""
         for framework in self.frameworks:
             self._start(self._workers, framework)
-        if lanes_allowed >= 2 and (self._pool is None or self._lane_pool is not None) and self._worth_a_second_lane():
-            self._lane_workers = self._lane_pool if self._lane_pool is not None else {}
-            for framework in self.frameworks:
-                self._start(self._lane_workers, framework)
+        self._lanes_allowed = lanes_allowed >= 2 and (self._pool is None or self._lane_pool is not None)
+        if self._lanes_allowed and self._worth_a_second_lane():
+            self._start_second_lane()
+
+    def _start_second_lane(self) -> None:
+        self._lane_workers = self._lane_pool if self._lane_pool is not None else {}
+        for framework in self.frameworks:
+            self._start(self._lane_workers, framework)
 
     def _start(self, workers: dict[str, Worker], framework: str) -> None:
         worker = self._worker(workers, framework)
@@ -271,6 +278,10 @@ class GradingSession:
     def pytest_collection_finish(self, session):
         if self._progress:
             self._progress("collected", {"total": len(session.items)})
+        if not self._lane_workers and self._lanes_allowed and any(map(lanes.is_slow, session.items)):
+            # A training experiment outlasts a framework import: worth a second worker
+            # even in a check of its one task (the lane plays it while pytest runs the rest).
+            self._start_second_lane()
         if self._lane_workers and len(session.items) >= 2:
             self._lane = lanes.AheadLane(self, self._lane_workers, keep_workers=self._lane_pool is not None)
             self._lane.start(session.items)
