@@ -29,14 +29,21 @@ from coursepack.notebooks.cells import answer_symbols, answers_from_history, che
 
 # This kernel's warm workers, by course root then framework: its checks and plots share
 # them. (A hidden check may grade against the instructor's course, whose workers must not
-# see its folder: each course gets its own.)
+# see its folder: each course gets its own.) The second lane's workers, which a check of
+# a task with a training experiment starts, stay warm beside them.
 KERNEL_WORKERS: dict[str, dict] = {}
+KERNEL_LANE_WORKERS: dict[str, dict] = {}
 _KERNEL_FOLDER: list[tempfile.TemporaryDirectory] = []  # one for the kernel's life
 
 
 def kernel_workers(course: Course) -> dict:
     """This kernel's warm workers for ``course`` (framework -> worker)."""
     return KERNEL_WORKERS.setdefault(str(course.root), {})
+
+
+def kernel_lane_workers(course: Course) -> dict:
+    """This kernel's warm workers of the second lane for ``course`` (framework -> worker)."""
+    return KERNEL_LANE_WORKERS.setdefault(str(course.root), {})
 
 
 def kernel_submission(course: Course, framework: str, answers: dict[str, str]) -> Path:
@@ -48,7 +55,7 @@ def kernel_submission(course: Course, framework: str, answers: dict[str, str]) -
     folder = Path(_KERNEL_FOLDER[0].name) / framework
     shutil.rmtree(folder, ignore_errors=True)
     write_track(course, framework, answers, folder)
-    for worker in kernel_workers(course).values():
+    for worker in [*kernel_workers(course).values(), *kernel_lane_workers(course).values()]:
         worker.refresh()
     return folder
 
@@ -107,7 +114,7 @@ def check(task: str, framework: str = "torch", hidden: bool = False) -> None:
         answers = answers_from_history(answer_symbols(course, framework), history)
         submission = kernel_submission(course, framework, answers)
         report, _ = grade(course, submission, frameworks=(framework,), mode="grade" if hidden else "check",
-                          tasks={task}, pool=kernel_workers(course))
+                          tasks={task}, pool=kernel_workers(course), lane_pool=kernel_lane_workers(course))
     except CourseError as exc:
         raise CourseSetupError(str(exc)) from None
     print(verdict_text(report))
