@@ -225,9 +225,9 @@ class AheadLane:
         except BaseException:
             future.set_result(None)  # pytest makes this call itself
             raise
-        # pytest makes a call that is not reusable again itself, so that two lanes never
+        # pytest makes a call that is not shareable again itself, so that two lanes never
         # turn a slow call into a failure.
-        kept = not self._stopped.is_set() and result.reusable
+        kept = not self._stopped.is_set() and result.shareable
         future.set_result(result if kept else None)
         return result
 

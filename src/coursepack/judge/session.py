@@ -106,7 +106,7 @@ class GradingSession:
             result = self._lane.take(key)
         if result is None:
             result = self.call_on(self._workers, framework, request, arrays, timeout)
-        if shared and result.reusable:
+        if shared and result.shareable:
             self._shared_results[key] = result
         if self._current is not None:
             self.calls[self._current].append(fingerprints.observed(result))

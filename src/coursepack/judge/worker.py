@@ -72,7 +72,7 @@ class CallResult:
         return self.outputs is not None
 
     @property
-    def reusable(self) -> bool:
+    def shareable(self) -> bool:
         """Whether another test making the same call may be given this result. A timeout
         or a crash depends on how busy the machine was, so such a call is made again."""
         return self.failure not in ("timeout", "crash")
