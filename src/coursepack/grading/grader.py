@@ -78,7 +78,8 @@ def grade(course: Course, submission: Path, *, frameworks: tuple[str, ...], mode
 
     ``pool`` (framework -> :class:`Worker`) keeps workers warm across calls (batch
     grading); ``hide`` adds folders the worker must not see (the other submissions).
-    ``lane_pool`` keeps the second lane's workers warm too (warm checks, one submission).
+    ``lane_pool`` keeps the second lane's workers warm too (one submission checked again
+    and again: warm checks, a notebook kernel, a report page).
     ``progress(event, info)`` hears ``"collected"`` (``total`` tests), then ``"start"``
     and ``"done"`` of each test (``task``, ``framework``, ``test``; ``passed`` and
     ``seconds`` when done), for a live view of a long run.

@@ -94,7 +94,7 @@ class AheadLane:
 
     def __init__(self, session, workers: dict[str, Worker], keep_workers: bool = False):
         self._session = session
-        self.workers = workers        # one per framework, already started (GradingSession.warm_up)
+        self.workers = workers        # one per framework, already started by the session
         self._keep_workers = keep_workers  # the caller keeps them warm for its next grading
         self._lock = threading.Lock()
         self._kept: dict[str, list[Future]] = defaultdict(list)

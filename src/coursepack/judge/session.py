@@ -37,7 +37,8 @@ MODES = ("check", "grade", "record")
 # own limit). With the framework already loaded a correct module imports in well under a
 # second; code at the top level of a file that never ends costs this, once per module.
 IMPORT_TIME_LIMIT = 10.0
-# A run of fewer tasks than this keeps one lane (see GradingSession._worth_a_second_lane).
+# A run of fewer tasks than this keeps one lane, unless one of its tests is marked slow
+# (see GradingSession._worth_a_second_lane and pytest_collection_finish).
 MIN_TASKS_FOR_TWO_LANES = 3
 
 
@@ -80,6 +81,12 @@ class GradingSession:
         self._lanes_allowed = False
         # The second lane's workers kept warm by the caller across gradings (warm checks).
         self._lane_pool = lane_pool
+        for kept in (pool, lane_pool):
+            # A pooled worker that an earlier grading retired (its lane stopped in the middle
+            # of a call) never starts again: a new one takes its place. (One retired during
+            # this grading stays retired: that grading is being ended.)
+            for framework in [fw for fw, w in (kept or {}).items() if w.retired]:
+                del kept[framework]
         self._lane: lanes.AheadLane | None = None
         self.lane_calls = (0, 0)
         self.first_ready = threading.Event()   # a worker of the first lane has taken a call
@@ -235,7 +242,7 @@ class GradingSession:
         # Calls made by each lane's workers (bench/ prints them; the lanes' tests count them).
         self.lane_calls = (sum(w.calls for w in self._workers.values()),
                            sum(w.calls for w in self._lane_workers.values()))
-        for worker in self._lane_workers.values():  # started by warm_up, even if no lane ran
+        for worker in self._lane_workers.values():  # started before the tests, even if no lane ran
             if self._lane_pool is None:
                 worker.retire()
             self.worker_peak_mb = max(self.worker_peak_mb, worker.peak_mb)
@@ -278,7 +285,8 @@ class GradingSession:
     def pytest_collection_finish(self, session):
         if self._progress:
             self._progress("collected", {"total": len(session.items)})
-        if not self._lane_workers and self._lanes_allowed and any(map(lanes.is_slow, session.items)):
+        if (not self._lane_workers and self._lanes_allowed and len(session.items) >= 2
+                and any(map(lanes.is_slow, session.items))):
             # A training experiment outlasts a framework import: worth a second worker
             # even in a check of its one task (the lane plays it while pytest runs the rest).
             self._start_second_lane()
