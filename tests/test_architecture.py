@@ -93,3 +93,13 @@ def test_the_code_copied_into_the_worker_imports_nothing_of_the_package():
             names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             assert not any(name.split(".")[0] == "coursepack" for name in names), f"{path}:{node.lineno}"
+
+
+def test_the_cli_imports_neither_the_grader_nor_pytest_at_start_up():
+    # `course check` answered by a warm server should cost the command's process its own
+    # start-up only: the grader (and pytest, numpy, the worker) load where they are used.
+    code = ("import sys, coursepack.cli\n"
+            "heavy = ['coursepack.grading.grader', 'coursepack.judge.worker', 'coursepack.authoring.build', 'pytest']\n"
+            "print([m for m in heavy if m in sys.modules])")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]", proc.stdout
