@@ -40,9 +40,13 @@ PLAIN_CONFIG = Path(__file__).with_name("templates") / "plain_nbgrader_config.py
 class InKernelWorker:
     """Runs the judge's requests in this process, the way a plain test cell would."""
 
+    # What the grading session reads of a pooled worker: this one is always ready (the
+    # framework was imported when it was made), never retired, never restarted.
     peak_mb = 0.0
     starts = 1
     reusable = True
+    retired = False
+    running = True
 
     def __init__(self, framework: str):
         runtime = Path(importlib.import_module("coursepack.judge").__file__).parent / "runtime"
@@ -51,9 +55,20 @@ class InKernelWorker:
         self.adapter = importlib.import_module(f"{framework}_adapter")
         self.adapter.setup()  # imports the framework: once per kernel, as a plain notebook does
         self.submission: Path | None = None
+        self.calls = 0
 
-    def load(self, submission: Path) -> None:
-        """Import the student's modules from ``submission`` from now on."""
+    def start(self, wait: bool = True) -> None:
+        pass
+
+    def ensure_ready(self) -> bool:
+        return True
+
+    def refresh(self) -> None:
+        pass
+
+    def load(self, submission: Path, shared_files: dict[str, Path] | None = None) -> None:
+        """Import the student's modules from ``submission`` from now on (the course's
+        shared files are in it already: the notebook's folder holds them)."""
         if submission == self.submission:
             return
         if self.submission is not None:
@@ -68,6 +83,7 @@ class InKernelWorker:
         # arrays become what the worker would read from its .npz file (0-d arrays, not
         # NumPy scalars).
         arrays = {name: np.asarray(value) for name, value in arrays.items()}
+        self.calls += 1
         try:
             return CallResult(self.driver.handle(self.adapter, request, arrays))
         except self.driver.ContractError as exc:
